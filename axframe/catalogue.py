@@ -1,0 +1,515 @@
+"""Every endpoint axframe can call, declared once, as data.
+
+Each :class:`Endpoint` names one operation of one API family: its short name
+(``"collections.add_user"``), the Swagger ``operationId`` where there is one,
+method and path, path/query parameters, body or multipart form, which macro
+function sends it (``get``, ``create``, ``post``, ``delete``), whether only
+Curators may call it, and a one-line description written for this project.
+
+For the 97 V3 operations, method, path, parameters, body schema and curator
+flag come from ``axframe/schemas/v3.json`` (derived from the Server's Swagger);
+the table below adds only the short name, the macro and our description.  The
+V1 Subscription, Admin V1/V2 and User V2 APIs have no Swagger; they are
+declared in full here from ``reference.md`` section 6.
+
+Everything else -- ``ax.actions()``, validation, the CLI's help, the coverage
+tests, the emulator's route check -- is derived from this one table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterator
+
+from . import schemas
+
+__all__ = ["Param", "Endpoint", "ENDPOINTS", "find", "endpoints", "MACROS", "UnknownAction"]
+
+MACROS = ("get", "create", "post", "delete")
+
+
+class UnknownAction(LookupError):
+    """Raised for an action name that is not in the catalogue."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A path, query or form parameter."""
+
+    name: str
+    location: str  # "path", "query" or "form"
+    type: str = "string"
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    format: str | None = None
+    json_text: bool = False  # a form field that carries a JSON array as text
+
+    @property
+    def schema(self) -> dict:
+        out: dict[str, Any] = {"type": "string" if self.type == "file" else self.type}
+        if self.enum:
+            out["enum"] = list(self.enum)
+        if self.format:
+            out["format"] = self.format
+        if self.json_text:
+            out = {"type": "array", "items": {"type": "string"}}
+        return out
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One operation of the Server's API, with everything derived from it."""
+
+    name: str
+    operation_id: str | None
+    method: str
+    path: str
+    macro: str
+    doc: str
+    family: str
+    params: tuple[Param, ...] = ()
+    body_name: str | None = None
+    body_schema: dict | None = field(default=None, hash=False, compare=False)
+    body_required: bool = False
+    form: tuple[Param, ...] = ()
+    binary: bool = False
+    curator_only: bool = False
+    success_codes: tuple[int, ...] = (200,)
+    legacy: bool = False  # also served under /gallery/api/ with OAuth1 signing
+
+    @property
+    def spelling(self) -> str:
+        """``"METHOD /path"`` exactly as in the Swagger."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def multipart(self) -> bool:
+        return bool(self.form)
+
+    @property
+    def path_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.location == "path")
+
+    @property
+    def query_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.location == "query")
+
+    @property
+    def has_body(self) -> bool:
+        return self.body_schema is not None or self.multipart
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending the request twice has the effect of sending it once."""
+        return self.method in ("GET", "PUT", "DELETE", "PATCH", "HEAD")
+
+    @property
+    def file_field(self) -> Param | None:
+        return next((p for p in self.form if p.type == "file"), None)
+
+    def body_kind(self) -> str:
+        """``"object"``, ``"array"``, ``"string"``, ``"form"`` or ``"none"``."""
+        if self.multipart:
+            return "form"
+        if self.body_schema is None:
+            return "none"
+        kind = schemas.resolve(self.body_schema).get("type", "object")
+        return kind if kind in ("array", "string") else "object"
+
+    def form_schema(self) -> dict:
+        """The multipart text fields as one object schema (for validation)."""
+        props = {p.name: p.schema for p in self.form if p.type != "file"}
+        required = [p.name for p in self.form if p.required and p.type != "file"]
+        return {"type": "object", "properties": props, "required": required}
+
+    def contract_schema(self) -> dict | None:
+        """The schema a row's ``contract`` is checked against."""
+        if self.multipart:
+            return self.form_schema()
+        return self.body_schema
+
+
+# --------------------------------------------------------------------------
+# V3: short name, operationId, macro, description (ours).  Everything else is
+# derived from schemas/v3.json.
+# --------------------------------------------------------------------------
+_V3 = [
+    # Workflows
+    ("workflows.list", "Workflows_GetWorkflows", "get", "List workflows, optionally by name, owner or creation date."),
+    ("workflows.get", "Workflows_GetWorkflow", "get", "One workflow with all its versions."),
+    ("workflows.questions", "Workflows_GetWorkflowQuestions", "get", "The questions of an analytic app."),
+    ("workflows.download", "Workflows_DownloadWorkflow", "get", "Download a workflow's .yxzp package (published version unless versionId is given)."),
+    ("workflows.jobs", "Workflows_GetJobsForWorkflow", "get", "The jobs run for one workflow."),
+    ("workflows.upload", "Workflows_CreateWorkflow", "create", "Publish a new workflow from a .yxzp file (multipart)."),
+    ("workflows.run", "Workflows_Enqueue", "create", "Queue a job for a workflow, with answers to its questions."),
+    ("workflows.update", "Workflows_UpdateWorkflow", "post", "Change a workflow's settings, owner or published version."),
+    ("workflows.add_version", "Workflows_AddVersionToWorkflow", "post", "Upload a new version of an existing workflow (multipart)."),
+    ("workflows.transfer", "Workflows_TransferWorkflow", "post", "Give a workflow, and optionally its schedules, to another owner."),
+    ("workflows.delete", "Workflows_DeleteWorkflow", "delete", "Delete a workflow (force=true also deletes its schedules)."),
+    # Collections
+    ("collections.list", "Collections_GetCollections", "get", "List collections."),
+    ("collections.get", "Collections_GetCollection", "get", "One collection with its members and assets."),
+    ("collections.create", "Collections_CreateCollection", "create", "Create a collection."),
+    ("collections.update", "Collections_UpdateCollection", "post", "Rename a collection or change its owner."),
+    ("collections.add_user", "Collections_AddUserToCollection", "post", "Add a user to a collection, with permissions."),
+    ("collections.add_group", "Collections_AddUserGroupToCollection", "post", "Add a user group to a collection, with permissions."),
+    ("collections.add_workflow", "Collections_AddWorkflowToCollection", "post", "Add a workflow to a collection."),
+    ("collections.add_schedule", "Collections_AddScheduleToCollection", "post", "Add a schedule to a collection."),
+    ("collections.update_user_permissions", "Collections_UpdateCollectionUserPermissions", "post", "Change a user's permissions in a collection."),
+    ("collections.update_group_permissions", "Collections_UpdateCollectionUserGroupPermissions", "post", "Change a user group's permissions in a collection."),
+    ("collections.remove_user", "Collections_RemoveUserFromCollection", "delete", "Remove a user from a collection."),
+    ("collections.remove_group", "Collections_RemoveUserGroupFromCollection", "delete", "Remove a user group from a collection."),
+    ("collections.remove_workflow", "Collections_RemoveWorkflowFromCollection", "delete", "Remove a workflow from a collection."),
+    ("collections.remove_schedule", "Collections_RemoveScheduleFromCollection", "delete", "Remove a schedule from a collection."),
+    ("collections.delete", "Collections_DeleteCollection", "delete", "Delete a collection (forceDelete=true even when it is not empty)."),
+    # Schedules
+    ("schedules.list", "Schedules_GetSchedules", "get", "List schedules, optionally by owner, workflow or run window."),
+    ("schedules.get", "Schedules_GetSchedule", "get", "One schedule."),
+    ("schedules.create", "Schedules_CreateSchedule", "create", "Create a schedule for a workflow."),
+    ("schedules.update", "Schedules_UpdateSchedule", "post", "Replace a schedule's settings (full record; axframe merges)."),
+    ("schedules.patch", "Schedules_UpdateSchedulePatch", "post", "Change some of a schedule's settings."),
+    ("schedules.delete", "Schedules_DeleteSchedule", "delete", "Delete a schedule."),
+    # Users
+    ("users.list", "Users_GetUsers", "get", "List users, optionally by email, name, role, state or creation date."),
+    ("users.get", "Users_GetUser", "get", "One user."),
+    ("users.assets", "Users_GetUsersAssets", "get", "The workflows, schedules and collections a user owns."),
+    ("users.create", "Users_CreateUser", "create", "Create a user."),
+    ("users.update", "Users_UpdateUser", "post", "Change a user's details, role or permissions (full record; axframe merges)."),
+    ("users.transfer_assets", "Users_TransferAssets", "post", "Give all of a user's workflows, schedules and collections to another user."),
+    ("users.deactivate", "Users_DeactivateUser", "post", "Deactivate a user."),
+    ("users.reset_password", "Users_SendPasswordReset", "post", "Send a user a password-reset email."),
+    ("users.delete", "Users_DeleteUser", "delete", "Delete a user who owns nothing and is in no group."),
+    # User groups
+    ("usergroups.list", "UserGroups_GetUserGroups", "get", "List custom user groups."),
+    ("usergroups.get", "UserGroups_GetUserGroup", "get", "One user group with its members."),
+    ("usergroups.create", "UserGroups_CreateUserGroup", "create", "Create a user group."),
+    ("usergroups.update", "UserGroups_UpdateUserGroup", "post", "Rename a user group or change its role."),
+    ("usergroups.add_users", "UserGroups_AddUsersToGroup", "post", "Add users to a user group (the contract is a list of user ids)."),
+    ("usergroups.add_ad_group", "UserGroups_AddActiveDirectoryGroupToCustomGroup", "post", "Add an Active Directory group to a user group (the contract is the SID as JSON text)."),
+    ("usergroups.remove_user", "UserGroups_RemoveUserFromGroup", "delete", "Remove a user from a user group."),
+    ("usergroups.remove_ad_group", "UserGroups_RemoveActiveDirectoryGroupFromCustomGroup", "delete", "Remove an Active Directory group from a user group."),
+    ("usergroups.delete", "UserGroups_DeleteUserGroup", "delete", "Delete a user group (forceDelete=true even when it has members)."),
+    # Credentials
+    ("credentials.list", "Credentials_GetCredentials", "get", "List credentials."),
+    ("credentials.get", "Credentials_GetCredential", "get", "One credential with whom it is shared."),
+    ("credentials.create", "Credentials_AddCredential", "create", "Add a credential (user name and password)."),
+    ("credentials.update", "Credentials_UpdateCredential", "post", "Change a credential's password."),
+    ("credentials.add_user", "Credentials_ShareCredentialWithUser", "post", "Share a credential with a user."),
+    ("credentials.add_group", "Credentials_ShareCredentialWithUserGroup", "post", "Share a credential with a user group."),
+    ("credentials.remove_user", "Credentials_RemoveUserFromCredential", "delete", "Stop sharing a credential with a user."),
+    ("credentials.remove_group", "Credentials_RemoveUserGroupFromCredential", "delete", "Stop sharing a credential with a user group."),
+    ("credentials.delete", "Credentials_DeleteCredential", "delete", "Delete a credential (force=true also removes its shares)."),
+    # Server data connections
+    ("data_connections.list", "ServerConnections_GetServerDataConnections", "get", "List server data connections."),
+    ("data_connections.get", "ServerConnections_GetServerDataConnection", "get", "One server data connection."),
+    ("data_connections.rename", "ServerConnections_UpdateServerDataConnectionName", "post", "Rename a server data connection."),
+    ("data_connections.add_user", "ServerConnections_AddUserToServerDataConnection", "post", "Share a server data connection with a user."),
+    ("data_connections.add_group", "ServerConnections_AddUserGroupToServerDataConnection", "post", "Share a server data connection with a user group."),
+    ("data_connections.remove_user", "ServerConnections_RemoveUserFromServerDataConnection", "delete", "Stop sharing a server data connection with a user."),
+    ("data_connections.remove_group", "ServerConnections_RemoveUserGroupFromServerDataConnection", "delete", "Stop sharing a server data connection with a user group."),
+    ("data_connections.delete", "ServerConnections_DeleteServerDataConnection", "delete", "Delete a server data connection."),
+    # Jobs
+    ("jobs.list", "Jobs_GetJobsInQueue", "get", "The job queue, paged (offset/limit)."),
+    ("jobs.get", "Jobs_GetJobV3", "get", "One job: status, disposition, outputs and messages."),
+    ("jobs.messages", "Jobs_GetJobMessages", "get", "The engine messages of a job."),
+    ("jobs.cancel", "Jobs_CancelJob", "delete", "Cancel a running job or remove a queued one."),
+    # Subscriptions (studios)
+    ("subscriptions.list", "Subscriptions_GetSubscriptions", "get", "List subscriptions (studios) with user and workflow counts."),
+    ("subscriptions.get", "Subscriptions_GetSubscriptionById", "get", "One subscription with its users and workflows."),
+    ("subscriptions.create", "Subscriptions_CreateSubscription", "create", "Create a subscription (studio)."),
+    ("subscriptions.update", "Subscriptions_UpdateSubscription", "post", "Change a subscription's name, credential or schedule sharing."),
+    ("subscriptions.move_users", "Subscriptions_ChangeUsersSubscription", "post", "Move users into a subscription."),
+    ("subscriptions.delete", "Subscriptions_DeleteSubscription", "delete", "Delete an empty subscription (its id goes in the query)."),
+    # Usage
+    ("usage.download", "Usage_GetUsage", "get", "Download the usage records as a file."),
+    ("usage.cleanup", "Usage_UploadUsageEventsCleanupFile", "post", "Delete usage events up to the event id in an uploaded file (multipart)."),
+    # DCM
+    ("dcm.get", "DCME_GetDcmConnection", "get", "One DCM connection you can see."),
+    ("dcm.lookup", "DCME_LookupDcmConnection", "get", "Find a DCM connection by its connection id."),
+    ("dcm.upsert", "DCME_UpsertDcmConnection", "create", "Create a DCM connection, or update it when the contract has its id."),
+    ("dcm.share_execution", "DCME_ShareDcmConnectionForExecution", "post", "Share a DCM connection for running workflows."),
+    ("dcm.share_collaboration", "DCME_ShareDcmConnectionForCollaboration", "post", "Share a DCM connection for collaboration."),
+    ("dcm.unshare_execution", "DCME_UnshareDcmConnectionForExecution", "delete", "Stop sharing a DCM connection for execution."),
+    ("dcm.delete", "DCME_DeleteDcmConnection", "delete", "Delete a DCM connection you own."),
+    ("dcm_admin.list", "DCMEAdmin_GetAllConnectionsAdmin", "get", "All DCM connections (optionally as one user sees them)."),
+    ("dcm_admin.get", "DCMEAdmin_GetConnectionAdmin", "get", "Any DCM connection."),
+    ("dcm_admin.upsert", "DCMEAdmin_UpsertDcmConnection", "create", "Create or update a DCM connection on behalf of a user."),
+    ("dcm_admin.unshare_execution", "DCMEAdmin_UnshareConnectionForExecutionAdmin", "delete", "Remove execution sharing from any DCM connection."),
+    ("dcm_admin.unshare_collaboration", "DCMEAdmin_UnshareConnectionForCollaborationAdmin", "delete", "Remove collaboration sharing from any DCM connection."),
+    ("dcm_admin.delete", "DCMEAdmin_DeleteConnectionAdmin", "delete", "Delete any DCM connection."),
+    ("dcm_admin.rules", "DCMEAdmin_GetAllDCMEConnectionHandlingRules", "get", "All DCM connection-handling rules."),
+    ("dcm_admin.get_rule", "DCMEAdmin_GetDCMEConnectionHandlingRule", "get", "One DCM connection-handling rule."),
+    ("dcm_admin.upsert_rule", "DCMEAdmin_UpsertDCMEConnectionHandlingRule", "create", "Create a connection-handling rule, or update it when the contract has its id."),
+    ("dcm_admin.delete_rule", "DCMEAdmin_DeleteDCMEConnectionHandlingRule", "delete", "Delete a connection-handling rule."),
+    ("dcm_connect.get", "DCMEConnect_GetDCMEConnectionForConnect", "get", "A DCM connection as the Connect integration sees it."),
+]
+
+# Facts the Swagger states only in prose (reference.md 4.1), made checkable.
+_FORM_ENUMS = {
+    "executionMode": ("Safe", "SemiSafe", "Standard"),
+    "workflowCredentialType": ("Default", "Required", "Specific"),
+}
+_FORM_JSON_ARRAYS = {"districtTags", "collectionIds"}
+
+# Operations the Swagger marks open, that the Server restricts in practice
+# (reference.md 1 and 4.8): the job queue is for Curators.
+_CURATOR_OVERRIDES = {"Jobs_GetJobsInQueue": True}
+
+
+def _param_from_swagger(p: dict, location: str | None = None) -> Param:
+    name = p["name"]
+    loc = location or p["in"]
+    enum = p.get("enum") or _FORM_ENUMS.get(name) if loc == "form" else p.get("enum")
+    return Param(
+        name=name,
+        location=loc,
+        type=p.get("type", "string"),
+        required=bool(p.get("required")),
+        enum=tuple(enum) if enum else None,
+        format=p.get("format"),
+        json_text=loc == "form" and name in _FORM_JSON_ARRAYS,
+    )
+
+
+def _v3_endpoint(name: str, op_id: str, macro: str, doc: str) -> Endpoint:
+    op = schemas.operation(op_id)
+    body = op["body"]
+    successes = tuple(sorted(int(c) for c in op["responses"] if c.startswith("2")))
+    return Endpoint(
+        name=name,
+        operation_id=op_id,
+        method=op["method"],
+        path=op["path"],
+        macro=macro,
+        doc=doc,
+        family="v3",
+        params=tuple(_param_from_swagger(p) for p in op["params"]),
+        body_name=body["name"] if body else None,
+        body_schema=body["schema"] if body else None,
+        body_required=bool(body and body["required"]),
+        form=tuple(_param_from_swagger(p, "form") for p in op["form"]),
+        binary=op["binary"],
+        curator_only=_CURATOR_OVERRIDES.get(op_id, op["curatorOnly"]),
+        success_codes=successes or (200,),
+    )
+
+
+# --------------------------------------------------------------------------
+# V1 Subscription, Admin V1/V2 and User V2 (reference.md section 6).
+# --------------------------------------------------------------------------
+_APP_VALUE = {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "string"}}}
+schemas.register("V1AppValue", _APP_VALUE)
+schemas.register("V1AppValues", {
+    "type": "object",
+    "properties": {"questions": {"type": "array", "items": {"$ref": "V1AppValue"}},
+                   "priority": {"type": "string"}},
+})
+schemas.register("V2AppValues", {
+    "type": "object",
+    "properties": {"credentialId": {"type": "string"},
+                   "questions": {"type": "array", "items": {"$ref": "V1AppValue"}},
+                   "priority": {"type": "string"}},
+})
+
+_SORT_FIELDS = ("author", "copyright", "datemadepublic", "description", "executionmode",
+                "name", "owner", "runcount", "subscriptionid", "uploaddate")
+_FORMATS = ("Raw", "Yxdb", "Shp", "Kml", "Tab", "Mif", "Dbf", "Csv", "Pdf", "Docx",
+            "Xlsx", "Html", "Tde", "Zip")
+_AUDIT_ENTITIES = ("AppInfo", "Collection", "Credential", "Subscription", "User", "UserGroup")
+
+
+def _q(name: str, type: str = "string", required: bool = False, enum: tuple | None = None,
+       format: str | None = None) -> Param:
+    return Param(name, "query", type, required, enum, format)
+
+
+def _p(name: str) -> Param:
+    return Param(name, "path", "string", True)
+
+
+def _f(name: str, type: str = "string", required: bool = True) -> Param:
+    return Param(name, "form", type, required)
+
+
+_LISTING = (_q("sortField", enum=_SORT_FIELDS), _q("direction", enum=("asc", "desc")),
+            _q("offset", "integer"), _q("limit", "integer"))
+_PAGES = (_q("page", "integer"), _q("pageSize", "integer"))
+
+_LEGACY = [
+    # Subscription API (a user's own studio)
+    Endpoint("v1.workflows", None, "GET", "/v1/workflows/subscription", "get",
+             "The workflows of your studio (Subscription API).", "v1",
+             params=_LISTING + (_q("search"), _q("packageType")), legacy=True),
+    Endpoint("v1.questions", None, "GET", "/v1/workflows/{appId}/questions", "get",
+             "The questions of an analytic app (Subscription API).", "v1",
+             params=(_p("appId"),), legacy=True),
+    Endpoint("v1.workflow_jobs", None, "GET", "/v1/workflows/{appId}/jobs", "get",
+             "The jobs of one workflow (Subscription API).", "v1",
+             params=(_p("appId"),) + _LISTING, legacy=True),
+    Endpoint("v1.run", None, "POST", "/v1/workflows/{appId}/jobs", "create",
+             "Queue a job for an app with answers (Subscription API).", "v1",
+             params=(_p("appId"),), body_name="appValues", body_schema={"$ref": "V1AppValues"},
+             legacy=True),
+    Endpoint("v1.job", None, "GET", "/v1/jobs/{jobId}", "get",
+             "One job's status, outputs and messages (Subscription API).", "v1",
+             params=(_p("jobId"), _q("includeMessages", "boolean")), legacy=True),
+    Endpoint("v1.job_output", None, "GET", "/v1/jobs/{jobId}/output/{outputId}", "get",
+             "Download one output of a finished job in a chosen format.", "v1",
+             params=(_p("jobId"), _p("outputId"), _q("format", required=True, enum=_FORMATS)),
+             binary=True, legacy=True),
+    Endpoint("v1.package", None, "GET", "/v1/workflows/{appId}/package", "get",
+             "Download a workflow's package (Subscription API).", "v1",
+             params=(_p("appId"),), binary=True, legacy=True),
+    # Admin V1
+    Endpoint("admin_v1.workflows", None, "GET", "/admin/v1/workflows", "get",
+             "Every workflow on the Server, with owner and collections.", "admin_v1",
+             params=(_q("search"),) + _LISTING, curator_only=True, legacy=True),
+    Endpoint("admin_v1.workflows_all", None, "GET", "/admin/v1/workflows/all", "get",
+             "Every workflow with revisions and events, paged (page is zero-based).", "admin_v1",
+             params=(_q("startDate"), _q("endDate")) + _PAGES, curator_only=True, legacy=True),
+    Endpoint("admin_v1.last_jobs", None, "GET", "/admin/v1/workflows/jobs", "get",
+             "The last job of each workflow (appIds: comma-separated, all if omitted).", "admin_v1",
+             params=(_q("appIds"), _q("includeMessages", "boolean")), curator_only=True, legacy=True),
+    Endpoint("admin_v1.migratable", None, "GET", "/admin/v1/workflows/migratable", "get",
+             "Workflows marked ready to migrate (subscriptionIds: comma-separated).", "admin_v1",
+             params=(_q("subscriptionIds"),), curator_only=True, legacy=True),
+    Endpoint("admin_v1.toggle_migratable", None, "PUT", "/admin/v1/workflows/migratable/{appId}", "post",
+             "Flip a workflow's ready-for-migration flag.", "admin_v1",
+             params=(_p("appId"),), curator_only=True, legacy=True),
+    Endpoint("admin_v1.package", None, "GET", "/admin/v1/{appId}/package", "get",
+             "Download any workflow's published package (for migration).", "admin_v1",
+             params=(_p("appId"),), binary=True, curator_only=True, legacy=True),
+    Endpoint("admin_v1.publish", None, "POST", "/admin/v1/workflows", "create",
+             "Publish a package; an existing workflow with the same sourceId gets a new version.",
+             "admin_v1",
+             form=(_f("file", "file"), _f("name"), _f("owner"), _f("validate", "boolean"),
+                   _f("isPublic", "boolean"), _f("sourceId"), _f("workerTag"),
+                   _f("canDownload", "boolean"), _f("comments", required=False)),
+             curator_only=True, legacy=True),
+    Endpoint("admin_v1.server_connections", None, "GET", "/admin/v1/serverdataconnections", "get",
+             "Server data connections with who may use them.", "admin_v1",
+             params=(_q("offset", "integer"), _q("limit", "integer")), curator_only=True, legacy=True),
+    Endpoint("admin_v1.system_connections", None, "GET", "/admin/v1/systemdataconnections", "get",
+             "System data connections of the Server machine.", "admin_v1",
+             params=(_q("offset", "integer"), _q("limit", "integer")), curator_only=True, legacy=True),
+    Endpoint("admin_v1.insights", None, "GET", "/admin/v1/insights", "get",
+             "Insights (legacy dashboards).", "admin_v1",
+             params=(_q("search"), _q("offset", "integer"), _q("limit", "integer")),
+             curator_only=True, legacy=True),
+    Endpoint("admin_v1.users", None, "GET", "/admin/v1/users", "get",
+             "Users, paged (page is one-based).", "admin_v1",
+             params=_PAGES, curator_only=True, legacy=True),
+    Endpoint("admin_v1.collections", None, "GET", "/admin/v1/collections", "get",
+             "Collections, paged (page is one-based).", "admin_v1",
+             params=_PAGES, curator_only=True, legacy=True),
+    Endpoint("admin_v1.schedules", None, "GET", "/admin/v1/schedules", "get",
+             "Schedules, paged (page is one-based).", "admin_v1",
+             params=_PAGES, curator_only=True, legacy=True),
+    Endpoint("admin_v1.subscriptions", None, "GET", "/admin/v1/subscriptions", "get",
+             "Subscriptions (studios), paged (page is one-based).", "admin_v1",
+             params=_PAGES, curator_only=True, legacy=True),
+    Endpoint("admin_v1.audit_log", None, "GET", "/admin/v1/auditlog", "get",
+             "Audit events of one entity type, paged (page is one-based).", "admin_v1",
+             params=(_q("entity", required=True, enum=_AUDIT_ENTITIES),
+                     _q("page", "integer", required=True), _q("pageSize", "integer", required=True)),
+             curator_only=True, legacy=True),
+    # Admin V2
+    Endpoint("admin_v2.workflows_all", None, "GET", "/admin/v2/workflows/all", "get",
+             "Every workflow with revisions and events, filtered and paged (page is zero-based).",
+             "admin_v2",
+             params=(_q("name"), _q("startDate"), _q("endDate"), _q("subscriptionId")) + _PAGES
+             + (_q("useEvents", "boolean"),), curator_only=True),
+    Endpoint("admin_v2.insights", None, "GET", "/admin/v2/insights", "get",
+             "Insights (legacy dashboards).", "admin_v2",
+             params=(_q("search"), _q("offset", "integer"), _q("limit", "integer")), curator_only=True),
+    Endpoint("admin_v2.subscriptions", None, "GET", "/admin/v2/subscriptions", "get",
+             "Subscriptions (studios), paged (page is one-based).", "admin_v2",
+             params=_PAGES, curator_only=True),
+    Endpoint("admin_v2.users", None, "GET", "/admin/v2/users", "get",
+             "Users with roles, optionally of one subscription, paged (page is one-based).", "admin_v2",
+             params=(_q("subscriptionId"),) + _PAGES, curator_only=True),
+    Endpoint("admin_v2.schedule_forecast", None, "GET", "/admin/v2/schedule/forecast", "get",
+             "When schedules will run between two dates.", "admin_v2",
+             params=(_q("afterDate", required=True, format="date-time"),
+                     _q("beforeDate", required=True, format="date-time")), curator_only=True),
+    # User V2
+    Endpoint("user_v2.credentials", None, "GET", "/user/v2/credentials", "get",
+             "The credentials shared with you.", "user_v2"),
+    Endpoint("user_v2.run", None, "POST", "/user/v2/workflows/{appId}/jobs", "create",
+             "Queue a job with answers and an optional credential (User V2).", "user_v2",
+             params=(_p("appId"),), body_name="appValues", body_schema={"$ref": "V2AppValues"}),
+    Endpoint("user_v2.upload_file", None, "POST", "/user/v2/inputfiles", "create",
+             "Upload a file for a File Browse question; answers its reference.", "user_v2",
+             form=(_f("file", "file"), _f("name", required=False))),
+]
+
+
+def _build() -> tuple[Endpoint, ...]:
+    v3 = [_v3_endpoint(*row) for row in _V3]
+    return tuple(v3 + _LEGACY)
+
+
+ENDPOINTS: tuple[Endpoint, ...] = _build()
+
+
+@lru_cache(maxsize=None)
+def _index() -> dict[str, Endpoint]:
+    index: dict[str, Endpoint] = {}
+    for ep in ENDPOINTS:
+        keys = [ep.name, ep.spelling]
+        if ep.operation_id:
+            keys.append(ep.operation_id)
+        for key in keys:
+            if key in index:  # pragma: no cover - guarded by tests
+                raise RuntimeError(f"duplicate catalogue key {key!r}")
+            index[key] = ep
+    return index
+
+
+def _normalise(action: str) -> str:
+    text = " ".join(action.strip().split())
+    m = re.match(r"^([A-Za-z]+)\s+(/.*)$", text)
+    if m:
+        path = m.group(2)
+        if path.startswith("/webapi/"):
+            path = path[len("/webapi"):]
+        return f"{m.group(1).upper()} {path.rstrip('/') or '/'}"
+    return text
+
+
+def find(action: "str | Endpoint", macro: str | None = None) -> Endpoint:
+    """Look up *action* by short name, operationId or ``"METHOD /path"``.
+
+    With *macro* given, an action that belongs to another macro raises
+    :class:`ValueError` naming the right function.  An unknown action raises
+    :class:`UnknownAction` with the nearest names.
+    """
+    if isinstance(action, Endpoint):
+        ep = action
+    else:
+        if not isinstance(action, str) or not action.strip():
+            raise UnknownAction(f"an action must be a non-empty name, got {action!r}")
+        index = _index()
+        ep = index.get(action) or index.get(_normalise(action))
+        if ep is None:
+            lowered = {k.lower(): v for k, v in index.items()}
+            ep = lowered.get(action.strip().lower())
+        if ep is None:
+            near = difflib.get_close_matches(action.strip(), list(index), n=4, cutoff=0.5)
+            hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            raise UnknownAction(
+                f"unknown action {action!r}.{hint} ax.actions() lists all of them.")
+    if macro is not None and ep.macro != macro:
+        raise ValueError(
+            f"{ep.name!r} ({ep.spelling}) is a {ep.macro!r} action: "
+            f"call ax.{ep.macro}(conn, {ep.name!r}, frame) instead of ax.{macro}(...).")
+    return ep
+
+
+def endpoints(macro: str | None = None, family: str | None = None) -> Iterator[Endpoint]:
+    for ep in ENDPOINTS:
+        if (macro is None or ep.macro == macro) and (family is None or ep.family == family):
+            yield ep

@@ -1,0 +1,64 @@
+"""Run the emulator in the foreground: ``python -m axframe.emulator [--port N] [--seed FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from .server import Emulator
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m axframe.emulator",
+        description="Run a local Alteryx Server emulator on loopback until interrupted.")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument("--seed", default="default",
+                        help="'default', 'empty' or a JSON/YAML seed file (default: the built-in seed)")
+    parser.add_argument("--token-lifetime", type=int, default=None, help="token lifetime in seconds (default 3599)")
+    parser.add_argument("--job-slots", type=int, default=None, help="jobs that run at once (default 4)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
+    parser.add_argument("--json", action="store_true", help="print the URL and keys as one JSON line")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        server = Emulator(args.seed, host=args.host, port=args.port, token_lifetime=args.token_lifetime,
+                          job_slots=args.job_slots)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.latency:
+        server.faults.configure(latency=args.latency)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    info = {"url": server.url, "curator": list(server.curator), "artisan": list(server.artisan)}
+    if args.json:
+        print(json.dumps(info), flush=True)
+    else:
+        print(f"axframe emulator listening on {server.url}", flush=True)
+        print(f"  Curator key:    {server.curator[0]}\n  Curator secret: {server.curator[1]}")
+        print(f"  Artisan key:    {server.artisan[0]}\n  Artisan secret: {server.artisan[1]}")
+        print("  Control API:    " + server.root + "/_emulator/stats  (Ctrl-C to stop)", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

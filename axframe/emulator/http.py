@@ -1,0 +1,165 @@
+"""Plain request and response objects, body parsing and the error-to-status map.
+
+Kept apart from the routes so that both the route table (:mod:`.app`) and the
+socket server (:mod:`.server`) share one small vocabulary.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from .state.core import EmulatorError
+
+__all__ = ["Request", "Response", "json_response", "error_response", "parse_multipart",
+           "UnsupportedMediaType", "MAX_JSON_BYTES"]
+
+MAX_JSON_BYTES = 8 * 1024 * 1024
+
+REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+           403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+           411: "Length Required", 413: "Payload Too Large", 415: "Unsupported Media Type",
+           429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+           501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+           505: "HTTP Version Not Supported"}
+
+
+@dataclass
+class Request:
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes = b""
+    scheme: str = "http"
+
+    def __post_init__(self) -> None:
+        path, _, query = self.target.partition("?")
+        self.path = path
+        self.query_string = query
+        self.query: dict[str, list[str]] = parse_qs(query, keep_blank_values=True)
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def content_type(self) -> str:
+        return self.header("content-type").split(";", 1)[0].strip().lower()
+
+    def url(self) -> str:
+        host = self.header("host", "127.0.0.1")
+        return f"{self.scheme}://{host}{self.target}"
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return REASONS.get(self.status, "Unknown")
+
+
+def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(status, body, [("Content-Type", "application/json; charset=utf-8")] + list(headers or []))
+
+
+def error_response(error: EmulatorError) -> Response:
+    return json_response(error.status, error.body())
+
+
+class UnsupportedMediaType(EmulatorError):
+    status = 415
+
+
+def parse_json_body(request: Request) -> Any:
+    """The JSON body, ``None`` when empty; form-encoded bodies come back as a dict of text."""
+    if not request.body:
+        return None
+    kind = request.content_type
+    if kind in ("application/x-www-form-urlencoded",):
+        pairs = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+        return {k: v[-1] for k, v in pairs.items()}
+    if kind.endswith("xml"):
+        raise UnsupportedMediaType("This emulator answers JSON only; send application/json.")
+    if kind and kind not in ("application/json", "text/json") and not kind.endswith("+json"):
+        raise UnsupportedMediaType(f"The request entity's media type '{kind}' is not supported for this resource.")
+    if len(request.body) > MAX_JSON_BYTES:
+        raise _too_large()
+    try:
+        return json.loads(request.body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        from .state.core import invalid
+
+        raise invalid({"body": [f"The request body is not valid JSON: {exc}"[:200]]}) from None
+
+
+def _too_large() -> EmulatorError:
+    error = EmulatorError("The request body is too large.")
+    error.status = 413
+    return error
+
+
+def parse_multipart(request: Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """Split a ``multipart/form-data`` body into text fields and files.
+
+    Raises :class:`UnsupportedMediaType` when the body is not multipart (the
+    Server answers 415 to such uploads) and a 400 when it is malformed.
+    """
+    from .state.core import invalid
+
+    header = request.header("content-type")
+    if request.content_type not in ("multipart/form-data", "application/form-data"):
+        raise UnsupportedMediaType("Upload the workflow as multipart/form-data.")
+    boundary = ""
+    for part in header.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "boundary":
+            boundary = value.strip().strip('"')
+    if not boundary:
+        raise invalid({"body": ["The multipart body has no boundary."]})
+    delimiter = b"--" + boundary.encode("latin-1")
+    chunks = request.body.split(delimiter)
+    if len(chunks) < 3:
+        raise invalid({"body": ["The multipart body is malformed."]})
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):
+            break
+        if chunk.startswith(b"\r\n"):
+            chunk = chunk[2:]
+        head, sep, data = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            raise invalid({"body": ["A multipart part has no headers."]})
+        if data.endswith(b"\r\n"):
+            data = data[:-2]
+        disposition = ""
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-disposition":
+                disposition = value
+        params = _disposition_params(disposition)
+        name = params.get("name")
+        if not name:
+            continue
+        if "filename" in params:
+            files[name] = (params["filename"], data)
+        else:
+            fields[name] = data.decode("utf-8", "replace")
+    return fields, files
+
+
+def _disposition_params(value: str) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in value.split(";")[1:]:
+        key, _, raw = item.strip().partition("=")
+        raw = raw.strip()
+        if raw.startswith('"') and raw.endswith('"'):
+            raw = raw[1:-1].replace('\\"', '"')
+        params[key.strip().lower()] = raw
+    return params

@@ -1,0 +1,124 @@
+"""Legacy OAuth 1.0a verification for ``/gallery/api/`` (Servers before 2022.1).
+
+Two-legged HMAC-SHA1 signing with the API key as consumer key and the secret
+as consumer secret, no token (reference.md 2.2).  The signature is checked
+with ``oauthlib``'s signature-only endpoint; this module supplies the
+key/secret lookup and a nonce store, and does no cryptography of its own.
+
+Choices where the reference is silent: the timestamp window is oauthlib's
+default of 600 seconds, on real time; a nonce may be used once per key and
+timestamp; parameters may come in the query string (as the public clients
+send them) or in an ``Authorization: OAuth`` header.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
+
+from .state.core import EmulatorError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .http import Request
+    from .state import State
+
+INVALID_SIGNATURE = "The provided signature(oauth_signature) is invalid."
+
+
+class LegacyError(EmulatorError):
+    status = 401
+
+    def body(self) -> dict:
+        return {"data": None, "exceptionName": "UnauthorizedException", "innerExceptionMessage": "",
+                "message": self.message}
+
+
+def invalid_signature() -> LegacyError:
+    return LegacyError(INVALID_SIGNATURE)
+
+
+def legacy_error_body(error: EmulatorError) -> dict:
+    names = {400: "BadRequestException", 401: "UnauthorizedException", 403: "ForbiddenException",
+             404: "NotFoundException", 409: "ConflictException"}
+    return {"data": None, "exceptionName": names.get(error.status, "Exception"), "innerExceptionMessage": "",
+            "message": error.message}
+
+
+class _Validator(RequestValidator):
+    enforce_ssl = False
+    allowed_signature_methods = ("HMAC-SHA1",)
+
+    def __init__(self, state: "State"):
+        super().__init__()
+        self.state = state
+        self._nonces: set[tuple[str, str, str]] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def client_key_length(self) -> tuple[int, int]:
+        return 1, 256
+
+    @property
+    def nonce_length(self) -> tuple[int, int]:
+        return 1, 128  # the public clients send 5 to 9 alphanumerics
+
+    @property
+    def dummy_client(self) -> str:
+        return "dummy-client"
+
+    def check_client_key(self, client_key: str) -> bool:
+        return bool(client_key) and client_key.isprintable()
+
+    def check_nonce(self, nonce: str) -> bool:
+        return bool(nonce) and nonce.isalnum()
+
+    def validate_client_key(self, client_key: str, request) -> bool:
+        return self.state.user_by_api_key(client_key) is not None
+
+    def get_client_secret(self, client_key: str, request) -> str:
+        user = self.state.user_by_api_key(client_key)
+        return user["apiSecret"] if user else "dummy-secret"
+
+    def validate_timestamp_and_nonce(self, client_key, timestamp, nonce, request,
+                                     request_token=None, access_token=None) -> bool:
+        key = (client_key, str(timestamp), nonce)
+        with self._lock:
+            if key in self._nonces:
+                return False
+            self._nonces.add(key)
+            if len(self._nonces) > 100_000:
+                self._nonces.clear()
+        return True
+
+
+_validators: dict[int, _Validator] = {}
+_validators_lock = threading.Lock()
+
+
+def _validator(state: "State") -> _Validator:
+    with _validators_lock:
+        validator = _validators.get(id(state))
+        if validator is None or validator.state is not state:
+            validator = _validators[id(state)] = _Validator(state)
+        return validator
+
+
+def verify(request: "Request", state: "State") -> str | None:
+    """The API key of a correctly signed request, else ``None``."""
+    endpoint = SignatureOnlyEndpoint(_validator(state))
+    headers = {}
+    if request.header("authorization").lower().startswith("oauth "):
+        headers["Authorization"] = request.header("authorization")
+    body = None
+    if request.content_type == "application/x-www-form-urlencoded":
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        body = request.body.decode("utf-8", "replace")
+    try:
+        valid, oauth_request = endpoint.validate_request(request.url(), request.method, body, headers)
+    except ValueError:
+        return None
+    if not valid:
+        return None
+    return oauth_request.client_key

@@ -1,0 +1,279 @@
+"""Contract schemas and the checks made against them.
+
+``v3.json`` beside this module is derived from the Server's own V3 Swagger by
+``tools/derive_schemas.py`` (facts only: names, types, formats, enums, length
+limits, required fields, status codes).  The V1/V2 families have no Swagger;
+their few body and form schemas are declared in :mod:`axframe.catalogue` and
+registered here with :func:`register`.
+
+This module is pure: no I/O after import, no HTTP, no pandas.  Both the client
+(to check a row before sending it) and the emulator (to answer 400 the way the
+Server does) use it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime
+from importlib import resources
+from typing import Any, Iterable
+
+__all__ = [
+    "V3", "DEFINITIONS", "operation", "definition", "resolve", "validate",
+    "coerce", "register", "example",
+]
+
+V3: dict = json.loads(resources.files(__name__).joinpath("v3.json").read_text("utf-8"))
+DEFINITIONS: dict[str, dict] = dict(V3["definitions"])
+
+_INT32 = (-(2**31), 2**31 - 1)
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def operation(operation_id: str) -> dict:
+    """The derived description of one V3 operation."""
+    return V3["operations"][operation_id]
+
+
+def definition(name: str) -> dict:
+    return DEFINITIONS[name]
+
+
+def register(name: str, schema: dict) -> None:
+    """Add a definition (used for the V1/V2 bodies, which have no Swagger)."""
+    DEFINITIONS[name] = schema
+
+
+def resolve(schema: dict | None) -> dict:
+    """Follow ``$ref`` links until a concrete schema is reached."""
+    seen = 0
+    while schema and "$ref" in schema:
+        schema = DEFINITIONS[schema["$ref"]]
+        seen += 1
+        if seen > 32:  # pragma: no cover - the derived data has no cycles of refs
+            raise ValueError("reference cycle in schema")
+    return schema or {}
+
+
+def _type_name(schema: dict) -> str:
+    schema = resolve(schema)
+    kind = schema.get("type", "object" if "properties" in schema else "any")
+    if kind == "array":
+        return f"array of {_type_name(schema.get('items', {}))}"
+    if schema.get("format") == "date-time":
+        return "date-time text"
+    return kind
+
+
+def _is_date_time(text: str) -> bool:
+    if not _DATE_TIME.match(text):
+        return False
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        return False
+    return True
+
+
+def _join(path: str, name: str | int) -> str:
+    if isinstance(name, int):
+        return f"{path}[{name}]"
+    return f"{path}.{name}" if path else name
+
+
+def validate(value: Any, schema: dict | None, path: str = "") -> list[str]:
+    """Check *value* against *schema*; return one readable message per problem.
+
+    ``None`` counts as absent: it is an error only where a field is required.
+    Properties the schema does not declare are allowed (the Server ignores
+    them), but never checked.
+    """
+    errors: list[str] = []
+    _validate(value, resolve(schema), path, errors)
+    return errors
+
+
+def _validate(value: Any, schema: dict, path: str, errors: list[str]) -> None:
+    if not schema:
+        return
+    where = path or "body"
+    kind = schema.get("type")
+    if kind is None and "properties" in schema:
+        kind = "object"
+    if kind == "object":
+        if "properties" not in schema and "additionalProperties" not in schema:
+            return  # a bare object (a C# ``object``) holds any JSON value
+        if not isinstance(value, dict):
+            errors.append(f"{where}: expected an object, got {_describe(value)}")
+            return
+        props = schema.get("properties", {})
+        for name in schema.get("required", []):
+            if value.get(name) is None:
+                errors.append(f"{_join(path, name)}: is required")
+        for name, sub in props.items():
+            if value.get(name) is not None:
+                _validate(value[name], resolve(sub), _join(path, name), errors)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for name, item in value.items():
+                if name not in props and item is not None:
+                    _validate(item, resolve(extra), _join(path, name), errors)
+        return
+    if kind == "array":
+        if not isinstance(value, list):
+            errors.append(f"{where}: expected a list, got {_describe(value)}")
+            return
+        item_schema = resolve(schema.get("items", {}))
+        for i, item in enumerate(value):
+            if item is None:
+                errors.append(f"{_join(path, i)}: must not be null")
+            else:
+                _validate(item, item_schema, _join(path, i), errors)
+        return
+    if kind == "string":
+        if not isinstance(value, str):
+            errors.append(f"{where}: expected text, got {_describe(value)}")
+            return
+        if "minLength" in schema and len(value) < schema["minLength"]:
+            errors.append(f"{where}: must be at least {schema['minLength']} characters long")
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            errors.append(f"{where}: must be at most {schema['maxLength']} characters long "
+                          f"(got {len(value)})")
+        if schema.get("format") == "date-time" and not _is_date_time(value):
+            errors.append(f"{where}: expected a date-time such as 2030-01-31T09:00:00Z, "
+                          f"got {value[:40]!r}")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            errors.append(f"{where}: expected true or false, got {_describe(value)}")
+            return
+    elif kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.append(f"{where}: expected a whole number, got {_describe(value)}")
+            return
+        if schema.get("format") == "int32" and not _INT32[0] <= value <= _INT32[1]:
+            errors.append(f"{where}: {value} is out of range for a 32-bit integer")
+    elif kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            errors.append(f"{where}: expected a number, got {_describe(value)}")
+            return
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{where}: must be one of {', '.join(map(str, schema['enum']))} "
+                      f"(got {_short(value)})")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {_short(value)}"
+    if isinstance(value, str):
+        return f"the text {_short(value)}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+
+def coerce(value: Any, schema: dict | None) -> Any:
+    """Turn text (from CSV, Excel or a form) into the type *schema* asks for.
+
+    Values that cannot be converted are returned unchanged, so that
+    :func:`validate` reports them with a clear message.  Booleans accept
+    true/false, yes/no, 1/0; integers accept ``"5"`` and ``5.0``; arrays and
+    objects accept JSON text, and an array of text also accepts a
+    comma-separated list.  Objects are coerced property by property.
+    """
+    schema = resolve(schema)
+    kind = schema.get("type", "object" if "properties" in schema else None)
+    if value is None:
+        return None
+    if kind == "boolean":
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value in (0, 1):
+            return bool(value)
+        return value
+    if kind == "integer":
+        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+(\.0*)?\s*", value):
+            return int(float(value)) if "." in value else int(value)
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)
+        return value
+    if kind == "number":
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                return value
+        return value
+    if kind == "string":
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return value
+    if kind == "array":
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    return value
+            elif resolve(schema.get("items", {})).get("type") == "string":
+                value = [part.strip() for part in text.split(",") if part.strip()] if text else []
+            else:
+                return value
+        if isinstance(value, (list, tuple)):
+            items = schema.get("items", {})
+            return [coerce(item, items) for item in value]
+        return value
+    if kind == "object":
+        if isinstance(value, str) and value.strip().startswith("{"):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        if isinstance(value, dict):
+            props = schema.get("properties", {})
+            return {k: (coerce(v, props[k]) if k in props else v) for k, v in value.items()}
+        return value
+    return value
+
+
+def example(schema: dict | None, required_only: bool = True) -> Any:
+    """A placeholder value that satisfies *schema* (for help text and tests)."""
+    schema = resolve(schema)
+    kind = schema.get("type", "object" if "properties" in schema else None)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind == "object":
+        props = schema.get("properties", {})
+        names: Iterable[str] = schema.get("required", []) if required_only else props
+        return {name: example(props.get(name, {}), required_only) for name in names}
+    if kind == "array":
+        return [example(schema.get("items", {}), required_only)]
+    if kind == "boolean":
+        return False
+    if kind in ("integer", "number"):
+        return 1
+    if schema.get("format") == "date-time":
+        return "2030-01-01T00:00:00Z"
+    if kind == "string":
+        return "text"
+    return {}

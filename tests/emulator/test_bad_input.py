@@ -1,0 +1,132 @@
+"""Bad input never gets a 500: each gets the 4xx a Server would send."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+
+from axframe.emulator import Emulator, check_loopback
+
+
+@pytest.mark.parametrize("body", [b"{", b"not json", b"\xff\xfe\x00", b'{"name": }'])
+def test_malformed_json_is_400(api, body):
+    r = api.post("/v3/collections", data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["modelState"]
+
+
+@pytest.mark.parametrize("body", [[], "x", 5, None, {"name": 5}, {"name": None}, {"name": ["a"]}])
+def test_wrong_types_are_400(api, body):
+    r = api.post("/v3/collections", json=body)
+    assert r.status_code == 400
+
+
+def test_empty_body_is_400(api):
+    assert api.post("/v3/users", data=b"", headers={"Content-Type": "application/json"}).status_code == 400
+
+
+def test_wrong_enum_is_400(api):
+    r = api.post("/v3/usergroups", json={"name": "Z", "role": "Admin"})
+    assert r.status_code == 400
+    assert "contract.role" in r.json()["modelState"]
+
+
+def test_xml_is_415(api):
+    r = api.post("/v3/collections", data=b"<c><name>x</name></c>", headers={"Content-Type": "application/xml"})
+    assert r.status_code == 415
+
+
+def test_form_encoded_json_endpoint_is_accepted(api):
+    r = api.post("/v3/collections", data={"name": "Form Made"})
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("segment", ["a%2Fb", "..", "%2E%2E", "a%3Fb", "a%23b", "%00", "x" * 300])
+def test_odd_ids_are_one_segment_and_404(api, segment):
+    r = api.get(f"/v3/users/{segment}")
+    assert r.status_code in (404, 400), r.text
+    assert r.status_code != 500
+
+
+def test_encoded_slash_does_not_reach_another_route(api, ids):
+    # users/{id}/assets must not be reachable by smuggling a slash into {id}
+    r = api.get(f"/v3/users/{ids['user:ana']}%2Fassets")
+    assert r.status_code == 404
+
+
+def test_bad_query_values_are_400(api, ids):
+    assert api.delete(f"/v3/workflows/{ids['workflow:sales']}", params={"force": "maybe"}).status_code == 400
+    assert api.get("/v3/users", params={"view": "Everything"}).status_code == 400
+    assert api.get("/v3/users", params={"createdAfter": "yesterday"}).status_code == 400
+    assert api.get("/v3/jobs", params={"limit": "ten"}).status_code == 400
+    assert api.get("/v3/subscriptions", params={"userCountGreaterThanEquals": "x"}).status_code == 400
+
+
+def test_unknown_route_is_404_and_wrong_method_405(api):
+    assert api.get("/v3/nothing").status_code == 404
+    r = api.patch("/v3/collections")
+    assert r.status_code == 405 and "GET" in r.headers["Allow"]
+    assert requests.get(api.server.root + "/elsewhere", timeout=5).status_code == 404
+
+
+def test_oversized_body_is_413():
+    with Emulator(max_body=1024) as server:
+        from ..conftest import Api
+
+        api = Api(server)
+        r = api.post("/v3/collections", json={"name": "x" * 5000})
+        assert r.status_code == 413
+
+
+def test_oversized_json_within_limit_but_too_long_field(api):
+    r = api.post("/v3/usergroups", json={"name": "x" * 300, "role": "Viewer"})
+    assert r.status_code == 400
+    assert r.json()["modelState"]["contract.name"] == ["must be at most 255 characters long (got 300)"]
+
+
+def test_chunked_body_is_read(api):
+    def chunks():
+        yield b'{"name": '
+        yield b'"Chunked"}'
+
+    r = api.post("/v3/collections", data=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 200
+
+
+def raw(server, data: bytes) -> bytes:
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if b"\r\n\r\n" in b"".join(chunks):
+                break
+        return b"".join(chunks)
+
+
+@pytest.mark.parametrize("request_bytes,status", [
+    (b"GARBAGE\r\n\r\n", b"400"),
+    (b"GET /webapi/v3/users HTTP/2.0\r\n\r\n", b"505"),
+    (b"POST /webapi/v3/users HTTP/1.1\r\nContent-Length: abc\r\n\r\n", b"400"),
+    (b"GET /webapi/v3/users HTTP/1.1\r\nBadHeader\r\n\r\n", b"400"),
+    (b"GET /webapi/v3/users HTTP/1.1\r\n" + b"X-A: " + b"a" * 70000 + b"\r\n\r\n", b"431"),
+])
+def test_malformed_http_gets_4xx(server, request_bytes, status):
+    answer = raw(server, request_bytes)
+    assert answer.split(b" ")[1] == status
+
+
+def test_emulator_refuses_non_loopback_bind():
+    for host in ("0.0.0.0", "10.0.0.1", "example.com", "::"):
+        with pytest.raises(ValueError, match="loopback"):
+            Emulator(host=host)
+    assert check_loopback("127.0.0.1") == "127.0.0.1"
+    assert check_loopback("localhost") == "127.0.0.1"
