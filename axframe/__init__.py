@@ -1,0 +1,35 @@
+"""axframe: the Alteryx Server Web API as pandas dataframes.
+
+>>> import axframe as ax
+>>> conn = ax.authenticate("https://alteryx.example.com/webapi", key, secret)   # doctest: +SKIP
+>>> ok, failed = ax.create(conn, "collections.create", frame)                    # doctest: +SKIP
+
+Rows in, success and failure frames out, for every endpoint of every API
+family (``ax.actions()``), with a local emulator of the Server
+(:mod:`axframe.emulator`) to rehearse on.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .bulk import Result, Summary
+from .client import Connection, authenticate
+from .errors import (AuthenticationError, AxframeError, ConfigurationError, ErrorType, FrameError,
+                     ServerUnreachable, UnknownActionError, WrongMacroError)
+from .frames import add_record_id
+from .macros import actions, create, delete, get, post
+from .retry import RetryPolicy
+
+__all__ = [
+    "__version__",
+    # the five macros
+    "authenticate", "get", "create", "post", "delete",
+    # helpers
+    "actions", "add_record_id",
+    # types
+    "Connection", "Result", "Summary", "RetryPolicy", "ErrorType",
+    # errors
+    "AxframeError", "ConfigurationError", "AuthenticationError", "ServerUnreachable", "FrameError",
+    "UnknownActionError", "WrongMacroError",
+]

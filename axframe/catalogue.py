@@ -254,6 +254,14 @@ _FORM_ENUMS = {
 }
 _FORM_JSON_ARRAYS = {"districtTags", "collectionIds"}
 
+# Enums and formats the Swagger states in descriptions only (reference.md 4.4).
+_ROLES = ("NoAccess", "Viewer", "Member", "Artisan", "Curator", "Evaluated")
+_LANGUAGES = ("de-de", "en-us", "es-es", "fr-fr", "it-it", "ja-jp", "pt-br", "zh-cn")
+schemas.refine("CreateUserContract", "role", enum=list(_ROLES))
+schemas.refine("UpdateUserContract", "language", enum=list(_LANGUAGES))
+for _definition in ("CreateUserContract", "UpdateUserContract"):
+    schemas.refine(_definition, "email", format="email")
+
 # Operations the Swagger marks open, that the Server restricts in practice
 # (reference.md 1 and 4.8): the job queue is for Curators.
 _CURATOR_OVERRIDES = {"Jobs_GetJobsInQueue": True}

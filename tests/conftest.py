@@ -66,3 +66,30 @@ def artisan_api(server):
 def ids(server):
     """Ids of the default seed's records, by ref (``ids['workflow:sales']``)."""
     return dict(server.refs)
+
+
+
+
+def fast_retry():
+    """A retry policy with tiny delays, so that retry tests do not wait."""
+    import axframe as ax
+
+    return ax.RetryPolicy(max_attempts=6, base_delay=0.005, max_delay=0.02, max_retry_after=0.05)
+
+
+@pytest.fixture
+def conn(server):
+    import axframe as ax
+
+    connection = ax.authenticate(server.url, *server.curator, retry=fast_retry())
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def artisan_conn(server):
+    import axframe as ax
+
+    connection = ax.authenticate(server.url, *server.artisan, retry=fast_retry())
+    yield connection
+    connection.close()

@@ -476,7 +476,10 @@ class App:
             return json_response(400, {"error": "unsupported_grant_type"})
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         auth = request.header("authorization")
-        if auth.lower().startswith("basic "):
+        used = "basic" if auth.lower().startswith("basic ") else "form"
+        if used not in state.token_forms:
+            return json_response(400, {"error": "invalid_client"})
+        if used == "basic":
             try:
                 decoded = base64.b64decode(auth[6:].strip(), validate=True).decode("utf-8")
                 client_id, _, client_secret = decoded.partition(":")

@@ -418,7 +418,13 @@ class Emulator:
                     self.state.job_slots = int(body["jobSlots"])
                 if "defaultRunSeconds" in body:
                     self.state.default_run_seconds = float(body["defaultRunSeconds"])
+                if "tokenCredentialForms" in body:
+                    forms = set(body["tokenCredentialForms"])
+                    if not forms or forms - {"basic", "form"}:
+                        raise ValueError("tokenCredentialForms takes 'basic' and/or 'form'")
+                    self.state.token_forms = forms
             return json_response(200, {"tokenLifetime": self.state.token_lifetime,
+                                       "tokenCredentialForms": sorted(self.state.token_forms),
                                        "jobSlots": self.state.job_slots,
                                        "defaultRunSeconds": self.state.default_run_seconds})
         parts = path.split("/")

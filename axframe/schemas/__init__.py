@@ -22,13 +22,14 @@ from typing import Any, Iterable
 
 __all__ = [
     "V3", "DEFINITIONS", "operation", "definition", "resolve", "validate",
-    "coerce", "register", "example",
+    "coerce", "register", "refine", "example",
 ]
 
 V3: dict = json.loads(resources.files(__name__).joinpath("v3.json").read_text("utf-8"))
 DEFINITIONS: dict[str, dict] = dict(V3["definitions"])
 
 _INT32 = (-(2**31), 2**31 - 1)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -44,6 +45,15 @@ def definition(name: str) -> dict:
 def register(name: str, schema: dict) -> None:
     """Add a definition (used for the V1/V2 bodies, which have no Swagger)."""
     DEFINITIONS[name] = schema
+
+
+def refine(definition_name: str, prop: str, **facts: Any) -> None:
+    """Add checkable facts the Swagger states only in prose (an enum, a format) to one property."""
+    import copy
+
+    definition = copy.deepcopy(DEFINITIONS[definition_name])
+    definition["properties"][prop].update(facts)
+    DEFINITIONS[definition_name] = definition
 
 
 def resolve(schema: dict | None) -> dict:
@@ -83,19 +93,20 @@ def _join(path: str, name: str | int) -> str:
     return f"{path}.{name}" if path else name
 
 
-def validate(value: Any, schema: dict | None, path: str = "") -> list[str]:
+def validate(value: Any, schema: dict | None, path: str = "", *, partial: bool = False) -> list[str]:
     """Check *value* against *schema*; return one readable message per problem.
 
     ``None`` counts as absent: it is an error only where a field is required.
     Properties the schema does not declare are allowed (the Server ignores
-    them), but never checked.
+    them), but never checked.  With *partial*, required fields may be absent
+    (a partial update, checked again in full after merging).
     """
     errors: list[str] = []
-    _validate(value, resolve(schema), path, errors)
+    _validate(value, resolve(schema), path, errors, partial)
     return errors
 
 
-def _validate(value: Any, schema: dict, path: str, errors: list[str]) -> None:
+def _validate(value: Any, schema: dict, path: str, errors: list[str], partial: bool = False) -> None:
     if not schema:
         return
     where = path or "body"
@@ -109,17 +120,18 @@ def _validate(value: Any, schema: dict, path: str, errors: list[str]) -> None:
             errors.append(f"{where}: expected an object, got {_describe(value)}")
             return
         props = schema.get("properties", {})
-        for name in schema.get("required", []):
-            if value.get(name) is None:
-                errors.append(f"{_join(path, name)}: is required")
+        if not partial:
+            for name in schema.get("required", []):
+                if value.get(name) is None:
+                    errors.append(f"{_join(path, name)}: is required")
         for name, sub in props.items():
             if value.get(name) is not None:
-                _validate(value[name], resolve(sub), _join(path, name), errors)
+                _validate(value[name], resolve(sub), _join(path, name), errors, partial)
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):
             for name, item in value.items():
                 if name not in props and item is not None:
-                    _validate(item, resolve(extra), _join(path, name), errors)
+                    _validate(item, resolve(extra), _join(path, name), errors, partial)
         return
     if kind == "array":
         if not isinstance(value, list):
@@ -130,7 +142,7 @@ def _validate(value: Any, schema: dict, path: str, errors: list[str]) -> None:
             if item is None:
                 errors.append(f"{_join(path, i)}: must not be null")
             else:
-                _validate(item, item_schema, _join(path, i), errors)
+                _validate(item, item_schema, _join(path, i), errors, partial)
         return
     if kind == "string":
         if not isinstance(value, str):
@@ -141,6 +153,8 @@ def _validate(value: Any, schema: dict, path: str, errors: list[str]) -> None:
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             errors.append(f"{where}: must be at most {schema['maxLength']} characters long "
                           f"(got {len(value)})")
+        if schema.get("format") == "email" and not _EMAIL.match(value):
+            errors.append(f"{where}: {_short(value)} is not an email address")
         if schema.get("format") == "date-time" and not _is_date_time(value):
             errors.append(f"{where}: expected a date-time such as 2030-01-31T09:00:00Z, "
                           f"got {value[:40]!r}")
@@ -274,6 +288,8 @@ def example(schema: dict | None, required_only: bool = True) -> Any:
         return 1
     if schema.get("format") == "date-time":
         return "2030-01-01T00:00:00Z"
+    if schema.get("format") == "email":
+        return "someone@example.com"
     if kind == "string":
         return "text"
     return {}

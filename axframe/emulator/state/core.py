@@ -180,6 +180,7 @@ class Core:
         self.token_lifetime = token_lifetime
         self.job_slots = job_slots
         self.default_run_seconds = 0.2
+        self.token_forms = {"basic", "form"}  # which client-credential forms the token endpoint accepts
         self._counter = self.rng.randrange(1 << 24)
         self._machine = self.rng.getrandbits(40)
         self.subscriptions: dict[str, dict] = {}

@@ -1,0 +1,212 @@
+"""Signing requests: the OAuth2 client-credentials token, and legacy OAuth1.
+
+:class:`TokenAuth` gets one token for all threads, renews it shortly before
+it ends (10% of its lifetime, at most 60 s early) and once when the Server
+answers 401 to it.  The key, secret and token never appear in a ``repr``, an
+exception or a log line: every one is registered with :func:`register_secret`
+and masked by :func:`redact` and the ``axframe`` logger's filter.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+import requests
+
+from .errors import AuthenticationError, ServerUnreachable
+
+__all__ = ["TokenAuth", "oauth1_auth", "register_secret", "redact", "mask", "install_log_filter"]
+
+log = logging.getLogger("axframe")
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember *value* so that :func:`redact` masks it wherever it appears."""
+    if value and len(value) >= 6:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """*text* with every registered secret replaced by ``***``."""
+    if not _secrets or not text:
+        return text
+    for secret in list(_secrets):
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def mask(value: str | None) -> str:
+    """A hint of an identifier (first and last 2 characters) for messages and reprs."""
+    if not value:
+        return "<none>"
+    return value[:2] + "…" + value[-2:] if len(value) > 8 else "***"
+
+
+class _RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _secrets:
+            message = record.getMessage()
+            cleaned = redact(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+_filter = _RedactingFilter()
+
+
+def install_log_filter() -> None:
+    """Mask secrets in axframe's own log records and in urllib3's."""
+    for name in ("axframe", "urllib3", "requests_oauthlib", "oauthlib"):
+        logger = logging.getLogger(name)
+        if _filter not in logger.filters:
+            logger.addFilter(_filter)
+
+
+install_log_filter()
+
+
+class _NoAuth(requests.auth.AuthBase):
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+_NO_AUTH = _NoAuth()
+
+
+class TokenAuth(requests.auth.AuthBase):
+    """Bearer-token signing with one shared, self-renewing client-credentials token."""
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str, *, session: requests.Session,
+                 timeout: float | tuple[float, float] = 30.0, clock: Callable[[], float] = time.monotonic,
+                 max_margin: float = 60.0):
+        register_secret(client_id)
+        register_secret(client_secret)
+        self.token_url = token_url
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._session = session
+        self._timeout = timeout
+        self._clock = clock
+        self._max_margin = max_margin
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self._use_form = False
+        self.requested = 0  # tokens asked for (for the token-economy benchmark)
+        self.lifetime: float | None = None
+
+    def __repr__(self) -> str:
+        return f"<TokenAuth client_id={mask(self._client_id)} tokens_requested={self.requested}>"
+
+    # the token -----------------------------------------------------------------
+    def token(self) -> str:
+        token = self._token
+        if token is not None and self._clock() < self._renew_at:
+            return token
+        return self.refresh(stale=token)
+
+    def refresh(self, stale: str | None = None) -> str:
+        """A new token, unless another thread already replaced *stale*."""
+        with self._lock:
+            if self._token is not None and self._token != stale and self._clock() < self._renew_at:
+                return self._token
+            self._token, lifetime = self._request()
+            self.lifetime = lifetime
+            self._renew_at = self._clock() + lifetime - min(self._max_margin, lifetime * 0.1)
+            return self._token
+
+    def _request(self) -> tuple[str, float]:
+        attempts = [self._use_form] if self._use_form else [False, True]
+        last: requests.Response | None = None
+        for use_form in attempts:
+            data = {"grant_type": "client_credentials"}
+            auth: requests.auth.AuthBase | None = _NO_AUTH  # never the session's own (bearer) auth
+            if use_form:
+                data.update(client_id=self._client_id, client_secret=self._client_secret)
+            else:
+                auth = requests.auth.HTTPBasicAuth(self._client_id, self._client_secret)
+            try:
+                response = self._session.post(self.token_url, data=data, auth=auth, timeout=self._timeout,
+                                              headers={"Accept": "application/json"})
+            except requests.RequestException as exc:
+                raise ServerUnreachable(f"cannot reach the Server's token endpoint {self.token_url}: "
+                                        f"{type(exc).__name__}") from None
+            self.requested += 1
+            if response.status_code == 200:
+                try:
+                    body = response.json()
+                    token = body["access_token"]
+                except (ValueError, KeyError, TypeError):
+                    raise AuthenticationError(f"the token endpoint {self.token_url} did not answer a token; "
+                                              "is this an Alteryx Server's Web API address?") from None
+                register_secret(token)
+                self._use_form = use_form
+                try:
+                    lifetime = float(body.get("expires_in") or 3600)
+                except (TypeError, ValueError):
+                    lifetime = 3600.0
+                log.debug("got a token (%s credentials), lifetime %.0f s", "form" if use_form else "Basic", lifetime)
+                return token, max(lifetime, 1.0)
+            last = response
+            if response.status_code not in (400, 401):
+                break
+        assert last is not None
+        raise AuthenticationError(_refusal(last, self.token_url))
+
+    # requests hook --------------------------------------------------------------
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+        return request
+
+
+def _refusal(response: requests.Response, url: str) -> str:
+    detail = ""
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            detail = str(body.get("error") or body.get("message") or "")
+    except ValueError:
+        pass
+    if response.status_code in (400, 401):
+        return (f"the Server refused the API key and secret ({response.status_code}"
+                f"{' ' + detail if detail else ''}). Check the key and secret (My Profile > Keys) "
+                "and that an admin enabled API access for this user.")
+    if response.status_code == 404:
+        return f"no token endpoint at {url} (404): check the base URL (it ends in /webapi)."
+    return f"the token endpoint answered {response.status_code}{' ' + detail if detail else ''}."
+
+
+def oauth1_auth(client_id: str, client_secret: str) -> requests.auth.AuthBase:
+    """Legacy OAuth 1.0a two-legged HMAC-SHA1 signing (Servers before 2022.1).
+
+    The signature goes in an ``Authorization: OAuth`` header rather than the
+    query string, so that the key never shows in a URL or a log.
+    """
+    from requests_oauthlib import OAuth1
+
+    register_secret(client_id)
+    register_secret(client_secret)
+    return _MaskedOAuth1(OAuth1(client_id, client_secret=client_secret, signature_method="HMAC-SHA1",
+                                signature_type="AUTH_HEADER"), client_id)
+
+
+class _MaskedOAuth1(requests.auth.AuthBase):
+    def __init__(self, inner: requests.auth.AuthBase, client_id: str):
+        self._inner = inner
+        self._client_id = client_id
+        self.requested = 0
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return self._inner(request)
+
+    def __repr__(self) -> str:
+        return f"<OAuth1 client_id={mask(self._client_id)}>"

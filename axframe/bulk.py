@@ -1,0 +1,506 @@
+"""The bulk engine: a frame in, one call per row on a bounded pool, success and failure frames out.
+
+Every input row lands in exactly one of the two frames.  Rows that cannot be
+sent (bad RecordID, missing parameter, invalid contract, missing file) are
+failure rows and nothing is sent for them.  Calls run on ``max_workers``
+threads over one pooled session; with ``max_workers="auto"`` an adaptive
+controller finds the Server's pace (:mod:`axframe.pace`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import pandas as pd
+
+from . import catalogue, frames
+from .auth import redact
+from .catalogue import Endpoint
+from .client import Call, Connection, Outcome
+from .errors import ErrorType
+from .journal import Journal, record_key
+from .merge import merged_contract
+
+__all__ = ["Result", "Summary", "run", "expand_json"]
+
+log = logging.getLogger("axframe")
+
+DEFAULT_DOWNLOAD_DIR = "axframe-downloads"
+_SECRET_KEYS = re.compile(r'"(apiSecret|apiKey|password|newPassword|secret|access_token)"\s*:\s*"[^"]*"', re.I)
+_SECRET_HINT = re.compile(r'"(?:apiSecret|apiKey|password|newPassword|secret|access_token)"', re.I)
+
+
+def scrub(text: str) -> str:
+    """Mask secret-bearing fields (a studio's apiSecret, passwords, tokens) in a Server's answer."""
+    if text and _SECRET_HINT.search(text):
+        text = _SECRET_KEYS.sub(lambda m: f'"{m.group(1)}":"***"', text)
+    return redact(text)
+
+
+@dataclass
+class Summary:
+    action: str
+    rows: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    not_sent: int = 0
+    from_journal: int = 0
+    calls: int = 0
+    retries: int = 0
+    tokens_requested: int = 0
+    elapsed: float = 0.0
+    dry_run: bool = False
+    error_types: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        verb = "would send" if self.dry_run else "succeeded"
+        text = (f"{self.action}: {self.rows} rows, {self.succeeded} {verb}, {self.failed} failed "
+                f"in {self.elapsed:.1f} s")
+        if self.from_journal:
+            text += f" ({self.from_journal} from the journal)"
+        if self.error_types:
+            text += " [" + ", ".join(f"{k}: {v}" for k, v in sorted(self.error_types.items())) + "]"
+        return text
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Result:
+    """The outcome of a bulk call: unpacks into ``(success, failure)``.
+
+    Attributes
+    ----------
+    success, failure : pandas.DataFrame
+    summary : Summary
+        Counts, calls, retries, tokens requested, elapsed seconds.
+    """
+
+    def __init__(self, success: pd.DataFrame, failure: pd.DataFrame, summary: Summary):
+        self.success = success
+        self.failure = failure
+        self.summary = summary
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        yield self.success
+        yield self.failure
+
+    def __getitem__(self, index: int) -> pd.DataFrame:
+        return (self.success, self.failure)[index]
+
+    def __len__(self) -> int:
+        return 2
+
+    def __repr__(self) -> str:
+        return f"<axframe.Result {self.summary}>"
+
+    def _repr_html_(self) -> str:
+        parts = [f"<p><b>{self.summary}</b></p>"]
+        if len(self.failure):
+            parts.append("<p>First failures:</p>" + self.failure[[c for c in ("RecordID", "StatusCode", "ErrorType",
+                                                                          "Error") if c in self.failure]]
+                         .head(5).to_html(index=False))
+        return "".join(parts)
+
+    def expand(self, column: str = "Response") -> pd.DataFrame:
+        """The JSON answers of successful rows as rows of their own.
+
+        One row per returned object (a list answer gives one row per item),
+        flattened with :func:`pandas.json_normalize` (nested fields become
+        ``parent.child`` columns), with the ``RecordID`` it came from first.
+        """
+        return expand_json(self.success, column)
+
+
+def expand_json(frame: pd.DataFrame, column: str = "Response") -> pd.DataFrame:
+    records: list[Any] = []
+    counts: list[int] = []
+    for text in frame[column].tolist() if column in frame else []:
+        if not isinstance(text, str) or not text:
+            counts.append(0)
+            continue
+        value = json.loads(text)
+        if isinstance(value, list):
+            items = value
+        elif isinstance(value, dict):
+            items = [value]
+        else:
+            items = [{"value": value}]
+        items = [i if isinstance(i, dict) else {"value": i} for i in items]
+        records.extend(items)
+        counts.append(len(items))
+    expanded = pd.json_normalize(records) if records else pd.DataFrame()
+    ids = frame[frames.RECORD_ID].repeat(counts).reset_index(drop=True) if len(frame) else pd.Series([], dtype=object)
+    expanded.insert(0, frames.RECORD_ID, ids.to_numpy() if len(ids) else ids)
+    return expanded
+
+
+# --------------------------------------------------------------------------
+# progress
+# --------------------------------------------------------------------------
+
+
+def _in_designer() -> bool:
+    return "ayx" in sys.modules
+
+
+def _interactive() -> bool:
+    if _in_designer():
+        return False
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Progress:
+    def __init__(self, total: int, label: str, show: bool | None):
+        self.plain = _in_designer() and show is not False
+        self.bar = None
+        if show is None:
+            show = _interactive()
+        if show and not self.plain and total:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="row", leave=True)
+        self.label = label
+        if self.plain:
+            print(f"axframe: {label}: {total} rows", flush=True)
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self, summary: Summary) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        if self.plain:
+            print(f"axframe: {summary}", flush=True)
+
+
+# --------------------------------------------------------------------------
+# the run
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    ok: bool
+    status: int | None = None
+    response: str = ""
+    error_type: str | None = None
+    error: str | None = None
+    file: str | None = None
+    size: int | None = None
+    sent: bool = True
+
+
+def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro: str | None = None,
+        contract_columns: Iterable[str] | str | None = None, file_column: str = "file", dry_run: bool = False,
+        merge: bool = True, max_workers: int | str | None = None, progress: bool | None = None,
+        journal: "str | os.PathLike | None" = None, download_dir: "str | os.PathLike | None" = None,
+        on_row: Callable[[int, _Row], None] | None = None) -> Result:
+    """Send one call per row of *frame* for *action*; see :func:`axframe.get` for the parameters."""
+    try:
+        endpoint = catalogue.find(action, macro)
+    except catalogue.UnknownAction as exc:
+        from .errors import UnknownActionError
+
+        raise UnknownActionError(str(exc)) from None
+    except ValueError as exc:
+        from .errors import WrongMacroError
+
+        raise WrongMacroError(str(exc)) from None
+    started = time.perf_counter()
+    if frame is None:
+        frame = pd.DataFrame({frames.RECORD_ID: [1]})
+    df = frames.prepare_input(frame)
+    columns = [c for c in df.columns]
+    body_columns = frames.contract_columns_for(endpoint, columns, contract_columns)
+    records = df.to_dict("records")
+    n = len(records)
+    rows: list[_Row | None] = [None] * n
+    keys = [record_key(r[frames.RECORD_ID]) for r in records]
+
+    # RecordIDs: present and unique
+    seen: dict[str, int] = {}
+    for pos, rec in enumerate(records):
+        if frames.is_missing(rec[frames.RECORD_ID]):
+            rows[pos] = _Row(False, error_type=ErrorType.INVALID_RECORD_ID, error="RecordID is empty", sent=False)
+        else:
+            seen[keys[pos]] = seen.get(keys[pos], 0) + 1
+    for pos in range(n):
+        if rows[pos] is None and seen[keys[pos]] > 1:
+            rows[pos] = _Row(False, error_type=ErrorType.DUPLICATE_RECORD_ID,
+                             error=f"RecordID {keys[pos]!r} appears {seen[keys[pos]]} times; each must be unique",
+                             sent=False)
+
+    # rows already finished in an earlier run
+    book = Journal(journal, endpoint.name) if journal is not None and not dry_run else None
+    from_journal = 0
+    if book is not None:
+        for pos, entry in _journaled(book.load(), keys, rows):
+            rows[pos] = entry
+            from_journal += 1
+
+    # plan the rest
+    plans: list[tuple[int, frames.Planned]] = []
+    for pos, rec in enumerate(records):
+        if rows[pos] is not None:
+            continue
+        planned = frames.plan_row(endpoint, rec, columns=body_columns, file_column=file_column, merge=merge,
+                                  legacy=conn.legacy)
+        if isinstance(planned, frames.Problem):
+            rows[pos] = _Row(False, error_type=planned.error_type, error=planned.error, sent=False)
+        else:
+            plans.append((pos, planned))
+
+    if dry_run:
+        return _dry_run_result(conn, endpoint, df, rows, plans, started)
+
+    stats_before = dict(conn.stats)
+    tokens_before = conn.tokens_requested
+    bar = _Progress(len(plans), endpoint.name, progress)
+    bar.update(0)
+    target = Path(download_dir or DEFAULT_DOWNLOAD_DIR) if endpoint.binary else None
+    if book is not None:
+        book.open()
+    try:
+        _execute(conn, endpoint, plans, rows, keys, max_workers, bar, book, target, on_row)
+    finally:
+        if book is not None:
+            book.close()
+    summary = Summary(endpoint.name, rows=n, from_journal=from_journal,
+                      calls=conn.stats["calls"] - stats_before.get("calls", 0),
+                      retries=conn.stats["retries"] - stats_before.get("retries", 0),
+                      tokens_requested=conn.tokens_requested - tokens_before)
+    result = _shape(df, rows, summary, endpoint)
+    summary.elapsed = time.perf_counter() - started
+    bar.close(summary)
+    log.info("%s", summary)
+    return result
+
+
+def _journaled(done: dict[str, dict], keys: list[str], rows: list) -> Iterator[tuple[int, _Row]]:
+    for pos, key in enumerate(keys):
+        entry = done.get(key)
+        if entry is None or rows[pos] is not None:
+            continue
+        yield pos, _Row(bool(entry.get("ok")), entry.get("StatusCode"), entry.get("Response") or "",
+                        entry.get("ErrorType"), entry.get("Error"), entry.get("File"), entry.get("Bytes"))
+
+
+def _execute(conn: Connection, endpoint: Endpoint, plans: list[tuple[int, frames.Planned]], rows: list,
+             keys: list[str], max_workers: int | str | None, bar: _Progress, book: Journal | None,
+             target: Path | None, on_row: Callable | None) -> None:
+    if not plans:
+        return
+    workers = max_workers if max_workers is not None else conn.max_workers
+    gate = None
+    if workers == "auto":
+        from .pace import AdaptiveGate
+
+        gate = AdaptiveGate()
+        threads = gate.max_limit
+    else:
+        try:
+            threads = int(workers)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            from .errors import ConfigurationError
+
+            raise ConfigurationError(f"max_workers must be a positive number or 'auto', not {workers!r}") from None
+        if threads < 1:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError("max_workers must be at least 1")
+    threads = min(threads, len(plans))
+    lock = threading.Lock()
+
+    def finish(pos: int, row: _Row) -> None:
+        rows[pos] = row
+        if book is not None:
+            book.write({"RecordID": keys[pos], "ok": row.ok, "StatusCode": row.status, "ErrorType": row.error_type,
+                        "Error": row.error, "Response": row.response, "File": row.file, "Bytes": row.size})
+        if on_row is not None:
+            on_row(pos, row)
+        bar.update()
+
+    def work(pos: int, planned: frames.Planned) -> None:
+        row = _send_row(conn, endpoint, planned, keys[pos], target)
+        if threads > 1:
+            with lock:
+                finish(pos, row)
+        else:
+            finish(pos, row)
+
+    if threads == 1 and gate is None:
+        for pos, planned in plans:
+            work(pos, planned)
+        return
+    if gate is not None:
+        conn.gate = gate
+    counter = itertools.count()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        while not stop.is_set():
+            i = next(counter)
+            if i >= len(plans):
+                return
+            try:
+                work(*plans[i])
+            except BaseException as exc:  # a bug: stop the run, report it in the main thread
+                errors.append(exc)
+                stop.set()
+                return
+
+    pool = [threading.Thread(target=worker, name=f"axframe-{k}", daemon=True) for k in range(threads)]
+    try:
+        for t in pool:
+            t.start()
+        for t in pool:
+            while t.is_alive():
+                t.join(0.2)
+    except KeyboardInterrupt:
+        stop.set()
+        for t in pool:
+            t.join()
+        raise
+    finally:
+        if gate is not None:
+            conn.gate = None
+    if errors:
+        raise errors[0]
+
+
+def _send_row(conn: Connection, endpoint: Endpoint, planned: frames.Planned, key: str, target: Path | None) -> _Row:
+    call = planned.call
+    if planned.merge is not None:
+        problem = _merge(conn, endpoint, planned)
+        if problem is not None:
+            return problem
+    outcome = conn.send(call)
+    if not outcome.ok:
+        return _Row(False, outcome.status, scrub(outcome.text), outcome.error_type or ErrorType.HTTP_ERROR,
+                    outcome.error or f"status {outcome.status}", sent=outcome.error_type != ErrorType.CONNECTION)
+    if outcome.content is not None and target is not None:
+        try:
+            path = _save(target, key, call, outcome)
+        except OSError as exc:
+            return _Row(False, outcome.status, "", ErrorType.SAVE_FAILED, f"could not save the download: {exc}")
+        return _Row(True, outcome.status, "", file=str(path), size=len(outcome.content))
+    return _Row(True, outcome.status, scrub(outcome.text))
+
+
+def _merge(conn: Connection, endpoint: Endpoint, planned: frames.Planned) -> _Row | None:
+    spec = planned.merge
+    assert spec is not None and planned.partial is not None
+    getter = catalogue.find(spec.getter)
+    path = planned.call.path.split("?", 1)[0]
+    current = conn.send(Call("GET", path, getter))
+    if not current.ok:
+        return _Row(False, current.status, scrub(current.text), ErrorType.MERGE_FAILED,
+                    f"could not read the current record to merge the update into: {current.error}")
+    try:
+        contract = merged_contract(spec, current.json(), planned.partial)
+    except ValueError as exc:
+        return _Row(False, current.status, "", ErrorType.MERGE_FAILED, str(exc))
+    from . import schemas
+
+    problems = schemas.validate(contract, endpoint.body_schema, endpoint.body_name or "contract")
+    if problems:
+        hint = f" ({spec.hint})" if spec.hint else ""
+        return _Row(False, None, "", ErrorType.INVALID_CONTRACT, "after merging with the current record: "
+                    + "; ".join(problems) + hint, sent=False)
+    planned.call.body = json.dumps(contract, ensure_ascii=False).encode("utf-8")
+    return None
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def _save(target: Path, key: str, call: Call, outcome: Outcome) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    disposition = outcome.headers.get("Content-Disposition", "") if outcome.headers else ""
+    match = re.search(r'filename="?([^";]+)"?', disposition)
+    name = match.group(1) if match else (call.path.strip("/").replace("/", "_") or "download")
+    name = _UNSAFE.sub("_", os.path.basename(name)).strip(" .") or "download"
+    path = target / f"{_UNSAFE.sub('_', key)}_{name}"
+    assert outcome.content is not None
+    path.write_bytes(outcome.content)
+    return path
+
+
+# --------------------------------------------------------------------------
+# shaping the outputs
+# --------------------------------------------------------------------------
+
+
+def _ordered(df: pd.DataFrame) -> pd.DataFrame:
+    cols = [frames.RECORD_ID] + [c for c in df.columns if c != frames.RECORD_ID]
+    return df[cols].reset_index(drop=True)
+
+
+def _shape(df: pd.DataFrame, rows: list, summary: Summary, endpoint: Endpoint) -> Result:
+    ok_pos = [i for i, r in enumerate(rows) if r.ok]
+    bad_pos = [i for i, r in enumerate(rows) if not r.ok]
+    success = _ordered(df.iloc[ok_pos])
+    success["StatusCode"] = pd.array([rows[i].status for i in ok_pos], dtype="int64")
+    if endpoint.binary:
+        success["File"] = pd.Series([rows[i].file or "" for i in ok_pos], dtype=object)
+        success["Bytes"] = pd.array([rows[i].size or 0 for i in ok_pos], dtype="int64")
+    success["Response"] = pd.Series([rows[i].response for i in ok_pos], dtype=object)
+    failure = _ordered(df.iloc[bad_pos])
+    failure["StatusCode"] = pd.Series([rows[i].status for i in bad_pos], dtype=object)
+    failure["ErrorType"] = pd.Series([rows[i].error_type for i in bad_pos], dtype=object)
+    failure["Error"] = pd.Series([redact(rows[i].error or "") for i in bad_pos], dtype=object)
+    failure["Response"] = pd.Series([rows[i].response for i in bad_pos], dtype=object)
+    summary.succeeded, summary.failed = len(ok_pos), len(bad_pos)
+    summary.not_sent = sum(1 for i in bad_pos if not rows[i].sent)
+    counts: dict[str, int] = {}
+    for i in bad_pos:
+        counts[rows[i].error_type] = counts.get(rows[i].error_type, 0) + 1
+    summary.error_types = counts
+    return Result(success, failure, summary)
+
+
+def _dry_run_result(conn: Connection, endpoint: Endpoint, df: pd.DataFrame, rows: list,
+                    plans: list[tuple[int, frames.Planned]], started: float) -> Result:
+    planned = dict(plans)
+    ok_pos = sorted(planned)
+    bad_pos = [i for i, r in enumerate(rows) if r is not None and not r.ok]
+    success = _ordered(df.iloc[ok_pos])
+    success["Method"] = [planned[i].call.method for i in ok_pos]
+    urls = []
+    for i in ok_pos:
+        call = planned[i].call
+        query = "&".join(f"{k}={v}" for k, v in call.params)
+        urls.append(conn.url(call.path) + (f"?{query}" if query else ""))
+    success["URL"] = urls
+    success["Body"] = [planned[i].shown_body + (" (merged into the current record when sent)"
+                                                if planned[i].merge else "") for i in ok_pos]
+    failure = _ordered(df.iloc[bad_pos])
+    failure["StatusCode"] = pd.Series([None] * len(bad_pos), dtype=object)
+    failure["ErrorType"] = pd.Series([rows[i].error_type for i in bad_pos], dtype=object)
+    failure["Error"] = pd.Series([rows[i].error for i in bad_pos], dtype=object)
+    failure["Response"] = pd.Series([""] * len(bad_pos), dtype=object)
+    summary = Summary(endpoint.name, rows=len(df), succeeded=len(ok_pos), failed=len(bad_pos),
+                      not_sent=len(df), dry_run=True, elapsed=time.perf_counter() - started)
+    counts: dict[str, int] = {}
+    for i in bad_pos:
+        counts[rows[i].error_type] = counts.get(rows[i].error_type, 0) + 1
+    summary.error_types = counts
+    return Result(success, failure, summary)

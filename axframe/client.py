@@ -1,0 +1,474 @@
+"""The connection to a Server: base URL, pooled session, signing, retries.
+
+:class:`Connection` sends one :class:`Call` and returns one :class:`Outcome`,
+never raising for what the Server or the network did: every ending (success,
+refusal, broken connection, unknown outcome) is an outcome a bulk run can put
+in a row.  Retry decisions come from :mod:`axframe.retry`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import retry as retrying
+from .auth import TokenAuth, mask, oauth1_auth, redact, register_secret
+from .catalogue import Endpoint
+from .errors import AuthenticationError, ConfigurationError, ErrorType, ServerUnreachable
+
+__all__ = ["Connection", "Call", "Outcome", "authenticate", "normalise_base_url"]
+
+log = logging.getLogger("axframe")
+
+ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET = "AXFRAME_BASE_URL", "AXFRAME_CLIENT_ID", "AXFRAME_CLIENT_SECRET"
+ENV_CA_BUNDLE = "AXFRAME_CA_BUNDLE"
+DEFAULT_TIMEOUT = (10.0, 300.0)
+DEFAULT_WORKERS = 8
+_warned: set[str] = set()
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, stacklevel=3)
+
+
+@dataclass
+class Call:
+    """One HTTP request to send, built from one row."""
+
+    method: str
+    path: str  # relative to the base URL, path segments already percent-encoded
+    endpoint: Endpoint | None = None
+    params: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | None = None
+    content_type: str | None = None
+    form: dict[str, str] | None = None
+    file_path: str | None = None  # multipart upload, opened at send time
+    file_field: str = "file"
+
+    @property
+    def idempotent(self) -> bool:
+        return self.method in ("GET", "PUT", "DELETE", "PATCH", "HEAD")
+
+    @property
+    def binary(self) -> bool:
+        return bool(self.endpoint and self.endpoint.binary)
+
+
+@dataclass
+class Outcome:
+    """How one call ended."""
+
+    status: int | None
+    text: str = ""
+    content: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    error_type: str | None = None
+    error: str | None = None
+    attempts: int = 1
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_type is None and self.status is not None and 200 <= self.status < 300
+
+    def json(self) -> Any:
+        return json.loads(self.text) if self.text else None
+
+
+def normalise_base_url(base_url: str, legacy: bool = False) -> str:
+    """The API root: ``.../webapi`` (OAuth2) or ``.../gallery/api`` (legacy OAuth1)."""
+    if not isinstance(base_url, str) or not base_url.strip():
+        raise ConfigurationError("a base URL is needed, such as https://alteryx.example.com/webapi "
+                                 f"(or set {ENV_BASE_URL})")
+    url = base_url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"the base URL must start with https:// or http://, got {base_url!r}")
+    if parts.query or parts.fragment:
+        raise ConfigurationError("the base URL must not have a query string or fragment")
+    lowered = url.lower()
+    if legacy:
+        if lowered.endswith("/gallery/api"):
+            return url
+        if lowered.endswith("/gallery"):
+            return url + "/api"
+        if lowered.endswith("/webapi"):
+            url = url[: -len("/webapi")]
+        return url + "/gallery/api"
+    if lowered.endswith("/webapi"):
+        return url
+    if lowered.endswith("/gallery/api") or lowered.endswith("/gallery"):
+        raise ConfigurationError("this is the legacy OAuth1 address (/gallery/api); use the /webapi address, "
+                                 "or authenticate(..., legacy=True) for a Server older than 2022.1")
+    return url + "/webapi"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _RateLimiter:
+    """At most *rate* calls per second across all threads (evenly spaced)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float], sleep: Callable[[float], None]):
+        if rate <= 0:
+            raise ConfigurationError("max_per_second must be positive")
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+class Connection:
+    """A signed, pooled connection to one Server; share it between threads.
+
+    Made by :func:`authenticate`.  ``repr`` shows the address and a masked key
+    only.  Use as a context manager, or call :meth:`close`, to release the
+    connection pool.
+    """
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, *, legacy: bool = False,
+                 verify: bool | str = True, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+                 max_workers: int | str = DEFAULT_WORKERS, max_per_second: float | None = None,
+                 retry: retrying.RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, pool_size: int = 64):
+        if not client_id or not client_secret:
+            raise ConfigurationError(f"an API key and secret are needed (or set {ENV_CLIENT_ID} and "
+                                     f"{ENV_CLIENT_SECRET}); find them in the Server under My Profile > Keys")
+        register_secret(client_id)
+        register_secret(client_secret)
+        self.base_url = normalise_base_url(base_url, legacy)
+        self.legacy = legacy
+        host = urlsplit(self.base_url).hostname
+        if urlsplit(self.base_url).scheme == "http" and not _is_loopback(host):
+            _warn_once(f"http:{host}", f"axframe: {self.base_url} is plain http; the API key, secret and "
+                                       "token travel unencrypted. Use https.")
+        if verify is False:
+            _warn_once("verify", "axframe: TLS certificate verification is off (verify=False); "
+                                 "anyone between you and the Server can read and change the traffic.")
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self.timeout = timeout
+        self.max_workers = max_workers
+        self.retry = retry or retrying.RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._limiter = _RateLimiter(max_per_second, clock, sleep) if max_per_second else None
+        self.session = requests.Session()
+        self.session.verify = verify
+        self.session.headers.update({"Accept": "application/json", "User-Agent": _user_agent()})
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self._client_id = client_id
+        if legacy:
+            self.auth: requests.auth.AuthBase = oauth1_auth(client_id, client_secret)
+        else:
+            self.auth = TokenAuth(self.base_url + "/oauth2/token", client_id, client_secret, session=self.session,
+                                  timeout=timeout, clock=clock)
+        self.session.auth = self.auth
+        self.gate: Any = None  # an adaptive concurrency controller, set by bulk runs with max_workers="auto"
+        self.stats = {"calls": 0, "retries": 0, "reauthentications": 0}
+        self._stats_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ basics
+    def __repr__(self) -> str:
+        mode = "legacy OAuth1" if self.legacy else "OAuth2"
+        return f"<axframe.Connection {self.base_url} ({mode}) key={mask(self._client_id)}>"
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    @property
+    def tokens_requested(self) -> int:
+        """How many tokens this connection has asked the Server for."""
+        return getattr(self.auth, "requested", 0)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def check(self) -> None:
+        """Make sure the keys work (a token for OAuth2; a cheap signed call for legacy)."""
+        if isinstance(self.auth, TokenAuth):
+            self.auth.token()
+            return
+        try:
+            response = self.session.get(self.url("/v1/workflows/subscription/"), params={"limit": "1"},
+                                        timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise ServerUnreachable(f"cannot reach {self.base_url}: {type(exc).__name__}") from None
+        if response.status_code == 401:
+            raise AuthenticationError("the Server refused the OAuth1 signature: check the API key and secret")
+        if response.status_code >= 400:
+            raise AuthenticationError(f"the legacy API answered {response.status_code} to a signed test call")
+
+    def request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        """A raw signed request (for anything the macros do not cover)."""
+        kw.setdefault("timeout", self.timeout)
+        return self.session.request(method, self.url(path), **kw)
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._stats_lock:
+            self.stats[key] += n
+
+    # ------------------------------------------------------------------- send
+    def send(self, call: Call) -> Outcome:
+        """Send *call*, retrying what is safe to retry; never raises for the Server's doing."""
+        started = self._clock()
+        attempt = 0
+        reauthenticated = False
+        while True:
+            attempt += 1
+            if self._limiter is not None:
+                self._limiter.wait()
+            gate = self.gate
+            if gate is not None:
+                gate.acquire()
+            sent_at = self._clock()
+            token_used = getattr(self.auth, "_token", None)
+            try:
+                response = self._send_once(call)
+            except requests.RequestException as exc:
+                if gate is not None:
+                    gate.release(self._clock() - sent_at, failure=True)
+                kind, text = _classify(exc)
+                decision = retrying.decide(self.retry, attempt=attempt, idempotent=call.idempotent, failure=kind)
+                if decision.retry:
+                    self._count("retries")
+                    log.debug("%s %s: %s; retry %d in %.2f s", call.method, call.path, text, attempt, decision.delay)
+                    self._sleep(decision.delay)
+                    continue
+                return self._transport_failure(kind, text, decision, attempt, started)
+            except OSError as exc:  # the upload file vanished between check and send
+                if gate is not None:
+                    gate.release(self._clock() - sent_at, failure=False)
+                return Outcome(None, error_type=ErrorType.INVALID_FILE, error=f"cannot read the file: {exc.strerror}",
+                               attempts=attempt, elapsed=self._clock() - started)
+            status = response.status_code
+            if gate is not None:
+                gate.release(self._clock() - sent_at, failure=status in (429, 503), status=status)
+            self._count("calls")
+            if status == 401 and not reauthenticated and isinstance(self.auth, TokenAuth):
+                reauthenticated = True
+                self._count("reauthentications")
+                try:
+                    self.auth.refresh(stale=token_used)
+                except (AuthenticationError, ServerUnreachable) as exc:
+                    return Outcome(401, error_type=ErrorType.UNAUTHORIZED, error=redact(str(exc)),
+                                   attempts=attempt, elapsed=self._clock() - started)
+                attempt -= 1  # a renewed token is not a retry
+                continue
+            if status in retrying.RETRY_STATUSES:
+                wait = retrying.parse_retry_after(response.headers.get("Retry-After"))
+                decision = retrying.decide(self.retry, attempt=attempt, idempotent=call.idempotent,
+                                           status=status, retry_after=wait)
+                if decision.retry:
+                    self._count("retries")
+                    log.debug("%s %s: %d; retry %d in %.2f s", call.method, call.path, status, attempt, decision.delay)
+                    response.close()
+                    self._sleep(decision.delay)
+                    continue
+                if decision.unknown_outcome:
+                    return Outcome(status, text=_text(response), headers=response.headers,
+                                   error_type=ErrorType.OUTCOME_UNKNOWN,
+                                   error=(f"a gateway answered {status} to a request that may change the Server; "
+                                          "it may or may not have been applied, so it was not sent again"),
+                                   attempts=attempt, elapsed=self._clock() - started)
+            log.debug("%s %s -> %d (%d attempt%s)", call.method, call.path, status, attempt, "s" * (attempt > 1))
+            if 200 <= status < 300 and call.binary:
+                return Outcome(status, content=response.content, headers=response.headers, attempts=attempt,
+                               elapsed=self._clock() - started)
+            outcome = Outcome(status, text=_text(response), headers=response.headers, attempts=attempt,
+                              elapsed=self._clock() - started)
+            if not 200 <= status < 300:
+                outcome.error_type = ErrorType.for_status(status)
+                outcome.error = describe_refusal(status, outcome.text, call, attempt)
+            return outcome
+
+    def _send_once(self, call: Call) -> requests.Response:
+        url = self.base_url + call.path
+        if call.file_path is not None:
+            with open(call.file_path, "rb") as handle:
+                files = {call.file_field: (os.path.basename(call.file_path), handle, "application/octet-stream")}
+                return self.session.request(call.method, url, params=call.params or None, data=call.form or {},
+                                            files=files, timeout=self.timeout)
+        headers = {"Content-Type": call.content_type} if call.content_type else None
+        return self.session.request(call.method, url, params=call.params or None, data=call.body,
+                                    headers=headers, timeout=self.timeout)
+
+    def _transport_failure(self, kind: str, text: str, decision: retrying.Decision, attempt: int,
+                           started: float) -> Outcome:
+        if decision.unknown_outcome:
+            return Outcome(None, error_type=ErrorType.OUTCOME_UNKNOWN,
+                           error=(f"{text} after the request was sent; the Server may or may not have applied it, "
+                                  "so it was not sent again"),
+                           attempts=attempt, elapsed=self._clock() - started)
+        error_type = ErrorType.TIMEOUT if kind == retrying.READ_TIMEOUT else ErrorType.CONNECTION
+        where = "never reached the Server" if kind == retrying.NOT_SENT else "failed"
+        return Outcome(None, error_type=error_type,
+                       error=f"{text}: the request {where} ({attempt} attempt{'s' * (attempt > 1)})",
+                       attempts=attempt, elapsed=self._clock() - started)
+
+
+def _text(response: requests.Response) -> str:
+    data = response.content
+    if not data:
+        return ""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _classify(exc: requests.RequestException) -> tuple[str, str]:
+    """How far a failed request got: never sent, sent and broken, or unanswered."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return retrying.NOT_SENT, "connecting timed out"
+    if isinstance(exc, requests.ReadTimeout):
+        return retrying.READ_TIMEOUT, "no answer within the read timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return retrying.NOT_SENT, "the TLS handshake failed (certificate?)"
+    if isinstance(exc, requests.ConnectionError):
+        chain = []
+        inner: BaseException | None = exc
+        while inner is not None and len(chain) < 8:
+            chain.append(inner)
+            inner = inner.args[0] if inner.args and isinstance(inner.args[0], BaseException) else \
+                (getattr(inner, "reason", None) or inner.__cause__ or inner.__context__)
+        names = {type(e).__name__ for e in chain}
+        if names & {"NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "ConnectionRefusedError"}:
+            return retrying.NOT_SENT, "could not connect"
+        return retrying.SENT, "the connection was broken"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return retrying.SENT, "the answer was cut off"
+    return retrying.SENT, type(exc).__name__
+
+
+def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:
+    """A sentence for a non-2xx answer, with the Server's own message and modelState."""
+    detail = ""
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        parts = [str(body.get("message") or body.get("error") or "")]
+        model_state = body.get("modelState")
+        if isinstance(model_state, dict):
+            parts += [f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in model_state.items()]
+        detail = " ".join(p for p in parts if p)
+    elif isinstance(body, str):
+        detail = body
+    elif text:
+        detail = text[:300]
+    label = {400: "the Server rejected the request", 401: "not authorized", 403: "forbidden",
+             404: "not found", 409: "conflict", 413: "the request is too large",
+             415: "the Server does not accept this content type", 429: "too many requests",
+             503: "the Server is unavailable"}.get(status, "the Server answered an error")
+    sentence = f"{label} ({status})"
+    if detail:
+        sentence += f": {detail}"
+    if status == 401 and call.endpoint is not None and call.endpoint.curator_only:
+        sentence += f". {call.endpoint.name} needs a Curator's API key"
+    if status in retrying.RETRY_STATUSES:
+        sentence += f" (after {attempts} attempt{'s' * (attempts > 1)})"
+    return redact(sentence)
+
+
+def _user_agent() -> str:
+    from . import __version__
+
+    return f"axframe/{__version__} python-requests/{requests.__version__}"
+
+
+def authenticate(base_url: str | None = None, client_id: str | None = None, client_secret: str | None = None, *,
+                 legacy: bool = False, verify: bool | None = None, ca_bundle: str | None = None,
+                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, max_workers: int | str = DEFAULT_WORKERS,
+                 max_per_second: float | None = None, retry: retrying.RetryPolicy | None = None) -> Connection:
+    """Connect to a Server and check the keys, before any row is touched.
+
+    Parameters
+    ----------
+    base_url : str, optional
+        The Server's Web API address, with or without ``/webapi``
+        (``https://alteryx.example.com`` or ``https://alteryx.example.com/webapi``).
+        Defaults to the ``AXFRAME_BASE_URL`` environment variable.
+    client_id, client_secret : str, optional
+        The user's API access key and secret (My Profile > Keys).  Default to
+        ``AXFRAME_CLIENT_ID`` and ``AXFRAME_CLIENT_SECRET``.
+    legacy : bool
+        Sign with OAuth1 under ``/gallery/api/`` (Servers older than 2022.1).
+    verify : bool, optional
+        Check the Server's TLS certificate (on unless turned off explicitly).
+    ca_bundle : str, optional
+        A CA bundle file for a private certificate authority (or ``AXFRAME_CA_BUNDLE``).
+    timeout : float or (connect, read)
+        Seconds to wait; the default is 10 s to connect and 300 s to read.
+    max_workers : int or "auto"
+        Default concurrency for bulk calls on this connection.
+    max_per_second : float, optional
+        A cap on calls per second across all threads.
+    retry : RetryPolicy, optional
+        How hard to retry 429/502/503/504 and broken connections.
+
+    Returns
+    -------
+    Connection
+
+    Raises
+    ------
+    ConfigurationError, AuthenticationError, ServerUnreachable
+        Before anything else is sent.
+    """
+    base_url = base_url or os.environ.get(ENV_BASE_URL)
+    client_id = client_id or os.environ.get(ENV_CLIENT_ID)
+    client_secret = client_secret or os.environ.get(ENV_CLIENT_SECRET)
+    if base_url is None:
+        raise ConfigurationError(f"a base URL is needed: pass base_url or set {ENV_BASE_URL}")
+    ca_bundle = ca_bundle or os.environ.get(ENV_CA_BUNDLE)
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        raise ConfigurationError(f"the CA bundle {ca_bundle!r} does not exist")
+    verify_setting: bool | str = ca_bundle if ca_bundle and verify is not False else (verify is not False)
+    conn = Connection(base_url, client_id or "", client_secret or "", legacy=legacy, verify=verify_setting,
+                      timeout=timeout, max_workers=max_workers, max_per_second=max_per_second, retry=retry)
+    try:
+        conn.check()
+    except Exception:
+        conn.close()
+        raise
+    return conn
