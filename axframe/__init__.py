@@ -18,6 +18,9 @@ from .client import Connection, authenticate
 from .errors import (AuthenticationError, AxframeError, ConfigurationError, ErrorType, FrameError,
                      ServerUnreachable, UnknownActionError, WrongMacroError)
 from .frames import add_record_id
+from .jobs import JobsResult, JobSummary, download_packages, job_outputs, package_frame, run_jobs
+from .migrate import ListingError, admin_listing, audit_log, deploy, migratable, migrate
+from .io import InputFileError, OutputFileError, read_frame, sheet_names, write_frame, write_results, write_sheets
 from .macros import actions, create, delete, get, post
 from .retry import RetryPolicy
 
@@ -27,9 +30,15 @@ __all__ = [
     "authenticate", "get", "create", "post", "delete",
     # helpers
     "actions", "add_record_id",
+    # jobs and packages
+    "run_jobs", "job_outputs", "package_frame", "download_packages", "JobsResult", "JobSummary",
+    # migration, deployment, audit
+    "migratable", "migrate", "deploy", "audit_log", "admin_listing", "ListingError",
+    # files
+    "read_frame", "write_frame", "write_sheets", "write_results", "sheet_names",
     # types
     "Connection", "Result", "Summary", "RetryPolicy", "ErrorType",
     # errors
     "AxframeError", "ConfigurationError", "AuthenticationError", "ServerUnreachable", "FrameError",
-    "UnknownActionError", "WrongMacroError",
+    "UnknownActionError", "WrongMacroError", "InputFileError", "OutputFileError",
 ]

@@ -24,12 +24,14 @@ from typing import Any, Callable, Iterable, Iterator
 import pandas as pd
 
 from . import catalogue, frames
+from . import reconcile as reconciling
 from .auth import redact
 from .catalogue import Endpoint
 from .client import Call, Connection, Outcome
 from .errors import ErrorType
 from .journal import Journal, record_key
 from .merge import merged_contract
+from .reconcile import RECONCILERS
 
 __all__ = ["Result", "Summary", "run", "expand_json"]
 
@@ -60,6 +62,7 @@ class Summary:
     tokens_requested: int = 0
     elapsed: float = 0.0
     dry_run: bool = False
+    reconciled: int = 0
     error_types: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
@@ -68,6 +71,8 @@ class Summary:
                 f"in {self.elapsed:.1f} s")
         if self.from_journal:
             text += f" ({self.from_journal} from the journal)"
+        if self.reconciled:
+            text += f" ({self.reconciled} reconciled after an unknown outcome)"
         if self.error_types:
             text += " [" + ", ".join(f"{k}: {v}" for k, v in sorted(self.error_types.items())) + "]"
         return text
@@ -165,7 +170,7 @@ def _interactive() -> bool:
         return False
 
 
-class _Progress:
+class Progress:
     def __init__(self, total: int, label: str, show: bool | None):
         self.plain = _in_designer() and show is not False
         self.bar = None
@@ -205,13 +210,14 @@ class _Row:
     file: str | None = None
     size: int | None = None
     sent: bool = True
+    note: str = ""
 
 
 def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro: str | None = None,
         contract_columns: Iterable[str] | str | None = None, file_column: str = "file", dry_run: bool = False,
         merge: bool = True, max_workers: int | str | None = None, progress: bool | None = None,
         journal: "str | os.PathLike | None" = None, download_dir: "str | os.PathLike | None" = None,
-        on_row: Callable[[int, _Row], None] | None = None) -> Result:
+        reconcile: bool = True, on_row: Callable[[int, _Row], None] | None = None) -> Result:
     """Send one call per row of *frame* for *action*; see :func:`axframe.get` for the parameters."""
     try:
         endpoint = catalogue.find(action, macro)
@@ -247,13 +253,16 @@ def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro:
                              error=f"RecordID {keys[pos]!r} appears {seen[keys[pos]]} times; each must be unique",
                              sent=False)
 
-    # rows already finished in an earlier run
+    # rows already finished in an earlier run, and rows it left in flight
     book = Journal(journal, endpoint.name) if journal is not None and not dry_run else None
     from_journal = 0
+    in_flight: set[str] = set()
     if book is not None:
-        for pos, entry in _journaled(book.load(), keys, rows):
+        state = book.load()
+        for pos, entry in _journaled(state.finished, keys, rows):
             rows[pos] = entry
             from_journal += 1
+        in_flight = state.in_flight if not endpoint.idempotent else set()
 
     # plan the rest
     plans: list[tuple[int, frames.Planned]] = []
@@ -264,7 +273,13 @@ def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro:
                                   legacy=conn.legacy)
         if isinstance(planned, frames.Problem):
             rows[pos] = _Row(False, error_type=planned.error_type, error=planned.error, sent=False)
+        elif keys[pos] in in_flight and not (reconcile and endpoint.name in RECONCILERS):
+            rows[pos] = _Row(False, error_type=ErrorType.OUTCOME_UNKNOWN, sent=False,
+                             error="an earlier run stopped while this row's call was in flight; the Server may or "
+                                   "may not have applied it, so it was not sent again. Check the Server, then run "
+                                   "this row without the journal if it is still needed")
         else:
+            planned.look_first = keys[pos] in in_flight
             plans.append((pos, planned))
 
     if dry_run:
@@ -272,13 +287,13 @@ def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro:
 
     stats_before = dict(conn.stats)
     tokens_before = conn.tokens_requested
-    bar = _Progress(len(plans), endpoint.name, progress)
+    bar = Progress(len(plans), endpoint.name, progress)
     bar.update(0)
     target = Path(download_dir or DEFAULT_DOWNLOAD_DIR) if endpoint.binary else None
     if book is not None:
         book.open()
     try:
-        _execute(conn, endpoint, plans, rows, keys, max_workers, bar, book, target, on_row)
+        _execute(conn, endpoint, plans, rows, keys, max_workers, bar, book, target, on_row, reconcile)
     finally:
         if book is not None:
             book.close()
@@ -287,6 +302,7 @@ def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro:
                       retries=conn.stats["retries"] - stats_before.get("retries", 0),
                       tokens_requested=conn.tokens_requested - tokens_before)
     result = _shape(df, rows, summary, endpoint)
+    summary.reconciled = sum(1 for r in rows if r is not None and r.note.startswith("reconciled"))
     summary.elapsed = time.perf_counter() - started
     bar.close(summary)
     log.info("%s", summary)
@@ -299,12 +315,13 @@ def _journaled(done: dict[str, dict], keys: list[str], rows: list) -> Iterator[t
         if entry is None or rows[pos] is not None:
             continue
         yield pos, _Row(bool(entry.get("ok")), entry.get("StatusCode"), entry.get("Response") or "",
-                        entry.get("ErrorType"), entry.get("Error"), entry.get("File"), entry.get("Bytes"))
+                        entry.get("ErrorType"), entry.get("Error"), entry.get("File"), entry.get("Bytes"),
+                        note=entry.get("Note") or "")
 
 
 def _execute(conn: Connection, endpoint: Endpoint, plans: list[tuple[int, frames.Planned]], rows: list,
-             keys: list[str], max_workers: int | str | None, bar: _Progress, book: Journal | None,
-             target: Path | None, on_row: Callable | None) -> None:
+             keys: list[str], max_workers: int | str | None, bar: Progress, book: Journal | None,
+             target: Path | None, on_row: Callable | None, reconcile: bool = True) -> None:
     if not plans:
         return
     workers = max_workers if max_workers is not None else conn.max_workers
@@ -332,13 +349,16 @@ def _execute(conn: Connection, endpoint: Endpoint, plans: list[tuple[int, frames
         rows[pos] = row
         if book is not None:
             book.write({"RecordID": keys[pos], "ok": row.ok, "StatusCode": row.status, "ErrorType": row.error_type,
-                        "Error": row.error, "Response": row.response, "File": row.file, "Bytes": row.size})
+                        "Error": row.error, "Response": row.response, "File": row.file, "Bytes": row.size,
+                        "Note": row.note})
         if on_row is not None:
             on_row(pos, row)
         bar.update()
 
     def work(pos: int, planned: frames.Planned) -> None:
-        row = _send_row(conn, endpoint, planned, keys[pos], target)
+        if book is not None and not planned.call.idempotent:
+            book.sent(keys[pos])
+        row = _send_row(conn, endpoint, planned, keys[pos], target, reconcile)
         if threads > 1:
             with lock:
                 finish(pos, row)
@@ -386,13 +406,24 @@ def _execute(conn: Connection, endpoint: Endpoint, plans: list[tuple[int, frames
         raise errors[0]
 
 
-def _send_row(conn: Connection, endpoint: Endpoint, planned: frames.Planned, key: str, target: Path | None) -> _Row:
+def _send_row(conn: Connection, endpoint: Endpoint, planned: frames.Planned, key: str, target: Path | None,
+              reconcile: bool = True) -> _Row:
     call = planned.call
     if planned.merge is not None:
         problem = _merge(conn, endpoint, planned)
         if problem is not None:
             return problem
+    note = ""
+    if planned.look_first:  # an earlier run died with this create in flight: did it happen?
+        found = reconciling.look_up_call(conn, endpoint, call)
+        if found is not None:
+            return _Row(True, found.status, scrub(found.text),
+                        note="reconciled: an earlier run's call had made the record; found it by its natural key")
     outcome = conn.send(call)
+    if outcome.error_type == ErrorType.OUTCOME_UNKNOWN and reconcile and endpoint.name in RECONCILERS:
+        outcome, note = reconciling.reconcile(conn, endpoint, call, outcome)
+        if outcome.ok:
+            return _Row(True, outcome.status, scrub(outcome.text), note=note)
     if not outcome.ok:
         return _Row(False, outcome.status, scrub(outcome.text), outcome.error_type or ErrorType.HTTP_ERROR,
                     outcome.error or f"status {outcome.status}", sent=outcome.error_type != ErrorType.CONNECTION)

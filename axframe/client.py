@@ -184,7 +184,12 @@ class Connection:
         self._clock = clock
         self._limiter = _RateLimiter(max_per_second, clock, sleep) if max_per_second else None
         self.session = requests.Session()
-        self.session.verify = verify
+        # Resolve the environment's proxy and CA settings once, not on every call
+        # (requests re-reads os.environ per request, a quarter of its own cost here).
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        self.session.verify = env_bundle if verify is True and env_bundle else verify
+        self.session.trust_env = False
         self.session.headers.update({"Accept": "application/json", "User-Agent": _user_agent()})
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("https://", adapter)
@@ -198,6 +203,7 @@ class Connection:
         self.session.auth = self.auth
         self.gate: Any = None  # an adaptive concurrency controller, set by bulk runs with max_workers="auto"
         self.stats = {"calls": 0, "retries": 0, "reauthentications": 0}
+        self._refused_fresh: set[str | None] = set()  # new tokens the Server refused at once
         self._stats_lock = threading.Lock()
 
     # ------------------------------------------------------------------ basics
@@ -251,7 +257,8 @@ class Connection:
         """Send *call*, retrying what is safe to retry; never raises for the Server's doing."""
         started = self._clock()
         attempt = 0
-        reauthenticated = False
+        refused_tokens: set[str | None] = set()  # tokens this call was refused with
+        fetched = False  # whether this call already asked for a new token
         while True:
             attempt += 1
             if self._limiter is not None:
@@ -283,11 +290,20 @@ class Connection:
             if gate is not None:
                 gate.release(self._clock() - sent_at, failure=status in (429, 503), status=status)
             self._count("calls")
-            if status == 401 and not reauthenticated and isinstance(self.auth, TokenAuth):
-                reauthenticated = True
+            # A 401: the token may have expired.  Send again with the token another thread has just got,
+            # or ask for a new one -- once per call: a fresh token refused again is the Server's answer
+            # (a missing role, say), and asking on would only burn tokens.
+            if status == 401 and fetched and token_used == self.auth._token:
+                self._refused_fresh.add(token_used)  # a brand-new token refused: not an expiry
+            if status == 401 and isinstance(self.auth, TokenAuth) and token_used not in refused_tokens \
+                    and token_used not in self._refused_fresh and len(refused_tokens) < 3 \
+                    and (not fetched or self.auth._token != token_used):
+                refused_tokens.add(token_used)
                 self._count("reauthentications")
                 try:
+                    before = self.auth.requested
                     self.auth.refresh(stale=token_used)
+                    fetched = fetched or self.auth.requested > before
                 except (AuthenticationError, ServerUnreachable) as exc:
                     return Outcome(401, error_type=ErrorType.UNAUTHORIZED, error=redact(str(exc)),
                                    attempts=attempt, elapsed=self._clock() - started)

@@ -122,6 +122,7 @@ class Planned:
     merge: MergeSpec | None = None
     partial: dict | None = None  # the row's fields of a merged update
     shown_body: str = ""  # for a dry run
+    look_first: bool = False  # an earlier run left this create in flight: look the record up first
 
 
 def _segment(param: Param, record: dict) -> str | Problem:

@@ -1,16 +1,25 @@
-"""A run's journal: every finished row, appended and flushed as it finishes.
+"""A run's journal: an append-only record of each row's progress, for resumable runs.
 
-One JSON object per line: ``{"RecordID", "ok", "StatusCode", "ErrorType",
-"Error", "Response", "File", "Bytes"}``.  Running the same frame again with
-the same journal sends only the rows that have no line yet; the outputs hold
-every row exactly once, finished rows taken from the journal.
+One JSON object per line:
 
-A half-written last line (the process died mid-write) is ignored, so the row
-is simply sent again; a line is written only after its row's call has ended,
-so a row whose call was in flight when the process died has no line and is
-sent again too.  For non-idempotent calls that is the one window in which a
-row can be applied twice; axframe keeps it to the time between the Server's
-answer and one flushed write.
+- ``{"kind": "header", "action": ...}`` first;
+- ``{"RecordID": ..., "sent": true}`` just before a call that may change the
+  Server (a POST) goes out -- the row's *intent*;
+- ``{"RecordID": ..., "ok": ..., "StatusCode", "ErrorType", "Error",
+  "Response", "File", "Bytes", "Note"}`` when the row has finished.
+
+Running the same frame again with the same journal sends only the rows that
+have not finished.  A row that has an intent line but no result was in flight
+when the process died: the Server may or may not have acted on it.  Such a
+row is never sent again blindly: for creates with a natural key axframe looks
+the record up first (:mod:`axframe.reconcile`); other changes fail as
+``OutcomeUnknown`` for a person to check.  Idempotent calls (GET, PUT,
+DELETE) carry no intent line and are simply sent again.
+
+Every line is flushed to the operating system as it is written, so a killed
+process loses nothing; lines are also forced to disk (``fsync``) at most every
+0.2 s and when the journal closes, so a power cut loses at most the last
+fraction of a second.  A half-written last line is ignored.
 """
 
 from __future__ import annotations
@@ -18,10 +27,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-__all__ = ["Journal", "record_key"]
+__all__ = ["Journal", "JournalState", "record_key"]
+
+SYNC_INTERVAL = 0.2
 
 
 def record_key(value: Any) -> str:
@@ -35,21 +48,28 @@ def record_key(value: Any) -> str:
     return str(value)
 
 
+@dataclass
+class JournalState:
+    finished: dict[str, dict] = field(default_factory=dict)  # RecordID -> result line
+    in_flight: set[str] = field(default_factory=set)  # sent, never finished
+
+
 class Journal:
-    """Append-only record of finished rows."""
+    """Append-only record of a run's rows."""
 
     def __init__(self, path: str | os.PathLike, action: str | None = None):
         self.path = Path(path)
         self.action = action
         self._lock = threading.Lock()
-        self._handle = None
+        self._handle: Any = None
+        self._synced = 0.0
         self.written = 0
 
-    def load(self) -> dict[str, dict]:
-        """The finished rows so far, by RecordID key (the last line wins)."""
-        done: dict[str, dict] = {}
+    def load(self) -> JournalState:
+        """What earlier runs left: finished rows (the last line wins) and rows left in flight."""
+        state = JournalState()
         if not self.path.exists():
-            return done
+            return state
         with open(self.path, "r", encoding="utf-8") as handle:
             for line in handle:
                 line = line.strip()
@@ -66,9 +86,16 @@ class Journal:
                         raise ValueError(f"the journal {self.path} belongs to a run of {entry.get('action')!r}, "
                                          f"not {self.action!r}")
                     continue
-                if "RecordID" in entry:
-                    done[str(entry["RecordID"])] = entry
-        return done
+                if "RecordID" not in entry:
+                    continue
+                key = str(entry["RecordID"])
+                if entry.get("sent") and "ok" not in entry:
+                    if key not in state.finished:
+                        state.in_flight.add(key)
+                else:
+                    state.finished[key] = entry
+                    state.in_flight.discard(key)
+        return state
 
     def open(self) -> "Journal":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,9 +114,12 @@ class Journal:
                 return
             handle.seek(-1, os.SEEK_END)
             if handle.read(1) != b"\n":
-                assert self._handle is not None
                 self._handle.write("\n")
                 self._handle.flush()
+
+    def sent(self, key: str) -> None:
+        """Record that a call which may change the Server is about to go out."""
+        self.write({"RecordID": key, "sent": True})
 
     def write(self, entry: dict) -> None:
         with self._lock:
@@ -100,18 +130,21 @@ class Journal:
         assert self._handle is not None, "open() the journal first"
         self._handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        now = time.monotonic()
+        if now - self._synced >= SYNC_INTERVAL:
+            os.fsync(self._handle.fileno())
+            self._synced = now
 
     def close(self) -> None:
         if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+            with self._lock:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+                self._handle.close()
+                self._handle = None
 
     def __enter__(self) -> "Journal":
         return self.open()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def entries(self) -> Iterator[dict]:
-        yield from self.load().values()

@@ -76,9 +76,11 @@ def get(conn: Connection, action: Any, frame: pd.DataFrame | None = None, *, con
 
 def create(conn: Connection, action: Any, frame: pd.DataFrame | None = None, *, contract_columns: Any = None,
            file_column: str = "file", dry_run: bool = False, max_workers: int | str | None = None,
-           progress: bool | None = None, journal: str | os.PathLike | None = None) -> bulk.Result:
+           progress: bool | None = None, journal: str | os.PathLike | None = None,
+           reconcile: bool = True) -> bulk.Result:
     return run_action(conn, action, frame, macro="create", contract_columns=contract_columns, file_column=file_column,
-                      dry_run=dry_run, max_workers=max_workers, progress=progress, journal=journal)
+                      dry_run=dry_run, max_workers=max_workers, progress=progress, journal=journal,
+                      reconcile=reconcile)
 
 
 def post(conn: Connection, action: Any, frame: pd.DataFrame | None = None, *, contract_columns: Any = None,
@@ -107,8 +109,16 @@ get.__doc__ = """Call a GET endpoint once per row (the GET macro).
 """
 
 create.__doc__ = """Call a POST endpoint that creates a record, once per row (the CREATE macro).
+
+    A create is never sent twice blindly.  When its outcome is unknown (the
+    connection broke after it was sent), creates with a natural key (a user's
+    email, a group's or subscription's name, a workflow's sourceAppId) are
+    reconciled: axframe looks the record up, and sends again only if it is
+    not there.  Other rows fail with ``ErrorType`` ``OutcomeUnknown``.
 """ + _SHARED_DOC.format(example="users.create", extra="""    file_column : str
         For uploads: the column holding each row's local file path (default ``file``).
+    reconcile : bool
+        Look records up by their natural key after an unknown outcome (default True).
 """) + """
     Examples
     --------

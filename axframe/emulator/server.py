@@ -237,7 +237,9 @@ class Emulator:
     host, port : loopback address and port; port 0 picks a free one.
     token_lifetime : seconds a token lives (3599 like the Server).
     job_slots : how many jobs run at once.
-    random_seed : makes ids and keys repeatable.
+    random_seed : makes ids and generated keys repeatable; by default each
+        emulator draws its own, so two emulators (a migration's source and
+        target) never share ids.
 
     Attributes
     ----------
@@ -248,7 +250,7 @@ class Emulator:
     """
 
     def __init__(self, seed: Any = "default", *, host: str = "127.0.0.1", port: int = 0,
-                 token_lifetime: int | None = None, job_slots: int | None = None, random_seed: int = 0,
+                 token_lifetime: int | None = None, job_slots: int | None = None, random_seed: int | None = None,
                  max_body: int = DEFAULT_MAX_BODY):
         self.host = check_loopback(host)
         self._port = port

@@ -48,18 +48,44 @@ def test_retries_give_up_with_a_clear_error(server, conn):
 def test_reset_of_a_sent_post_is_an_unknown_outcome_even_when_nothing_was_applied(server, conn):
     # the client cannot tell a reset before applying from one after: it never resends blindly
     server.faults.script("reset_before")
-    success, failure = ax.create(conn, "users.create", users_frame(3, "rb"))
+    frame = ax.add_record_id(pd.DataFrame({"name": ["rb0", "rb1", "rb2"]}))
+    success, failure = ax.create(conn, "collections.create", frame)  # collections have no natural key
     assert list(failure["ErrorType"]) == ["OutcomeUnknown"]
-    made = sorted(e for e in emails(server) if e.startswith("rb"))
-    assert made == sorted(success["email"]) and failure.loc[0, "email"] not in made
+    made = collections_named(server, "rb")
+    assert made == sorted(success["name"]) and failure.loc[0, "name"] not in made
 
 
-def test_reset_after_applying_a_post_is_an_unknown_outcome_not_a_duplicate(server, conn):
+def collections_named(server, prefix):
+    return sorted(c["name"] for c in server.state.collections.values() if c["name"].startswith(prefix))
+
+
+def test_reset_after_applying_a_post_without_natural_key_is_unknown_not_a_duplicate(server, conn):
     server.faults.script("reset_after")
-    success, failure = ax.create(conn, "users.create", users_frame(1, "ra"))
+    success, failure = ax.create(conn, "collections.create", pd.DataFrame({"RecordID": [1], "name": ["ra0"]}))
     assert failure.loc[0, "ErrorType"] == "OutcomeUnknown"
     assert "may or may not have applied" in failure.loc[0, "Error"]
-    assert emails(server).count("ra0@example.com") == 1
+    assert collections_named(server, "ra0") == ["ra0"]
+
+
+def test_reset_after_applying_a_user_create_is_reconciled_by_email(server, conn):
+    server.faults.script("reset_after")
+    result = ax.create(conn, "users.create", users_frame(1, "rc"))
+    assert result.failure.empty and result.summary.reconciled == 1
+    assert json.loads(result.success.loc[0, "Response"])["email"] == "rc0@example.com"
+    assert emails(server).count("rc0@example.com") == 1
+
+
+def test_reset_before_applying_a_user_create_is_looked_up_then_sent_again(server, conn):
+    server.faults.script("reset_before")
+    result = ax.create(conn, "users.create", users_frame(1, "rs"))
+    assert result.failure.empty and result.summary.reconciled == 1
+    assert emails(server).count("rs0@example.com") == 1
+
+
+def test_reconciliation_can_be_switched_off(server, conn):
+    server.faults.script("reset_after")
+    success, failure = ax.create(conn, "users.create", users_frame(1, "ro"), reconcile=False)
+    assert failure.loc[0, "ErrorType"] == "OutcomeUnknown"
 
 
 def test_reset_on_a_get_is_retried(server, conn):

@@ -258,9 +258,12 @@ def test_upload_rejects_files_that_are_not_packages(tmp_path, conn, ids):
 
 
 def test_curator_only_endpoint_with_artisan_key_explains(artisan_conn):
-    success, failure = ax.get(artisan_conn, "users.list")
-    assert failure.loc[0, "ErrorType"] == "Unauthorized"
+    result = ax.get(artisan_conn, "users.list", ax.add_record_id(pd.DataFrame({"x": range(5)})))
+    failure = result.failure
+    assert set(failure["ErrorType"]) == {"Unauthorized"}
     assert "needs a Curator's API key" in failure.loc[0, "Error"]
+    # one renewal proves the refusal is not an expiry (two when concurrent rows race to renew first)
+    assert result.summary.tokens_requested <= 2
 
 
 def test_outputs_hold_plain_types(conn, ids):

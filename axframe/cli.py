@@ -1,0 +1,495 @@
+"""The ``axframe`` command: bulk changes from files, generated from the catalogue.
+
+::
+
+    axframe get|create|post|delete ACTION --input FILE [--output FILE] [...]
+    axframe run-jobs --input FILE     one job per row, outputs collected
+    axframe deploy FOLDER             publish a folder of packages: created, new version, unchanged
+    axframe actions [FILTER]          the catalogue as a table
+    axframe emulator                  a local Server in the foreground
+    axframe demo                      a bulk change against the emulator, end to end
+
+Connection settings come from options or the ``AXFRAME_*`` environment
+variables, and from a ``.env`` file with ``--env-file``.  The secret is never
+an option (it would land in the shell's history): it comes from
+``AXFRAME_CLIENT_SECRET``, the ``.env`` file, or a prompt at a terminal.
+
+Exit codes: 0 every row succeeded; 1 some rows failed (the outputs are still
+written); 2 a usage, file or connection error (nothing was sent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from . import __version__, catalogue
+
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_ROWS_FAILED", "EXIT_USAGE"]
+
+EXIT_OK, EXIT_ROWS_FAILED, EXIT_USAGE = 0, 1, 2
+ENV_KEYS = ("AXFRAME_BASE_URL", "AXFRAME_CLIENT_ID", "AXFRAME_CLIENT_SECRET", "AXFRAME_CA_BUNDLE")
+
+
+class UsageError(Exception):
+    """Something the user can fix before anything is sent (exit code 2)."""
+
+
+# --------------------------------------------------------------------------
+# the parser, generated from the catalogue
+# --------------------------------------------------------------------------
+
+
+def _action_list(macro: str, width: int = 100) -> str:
+    lines = []
+    for ep in catalogue.endpoints(macro):
+        lines.append(f"  {ep.name:<40} {ep.doc}"[:width])
+    return "\n".join(lines)
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection (or set AXFRAME_BASE_URL, AXFRAME_CLIENT_ID, AXFRAME_CLIENT_SECRET)")
+    group.add_argument("--base-url", help="the Server's Web API address, e.g. https://alteryx.example.com/webapi")
+    group.add_argument("--client-id", help="your API access key (My Profile > Keys)")
+    group.add_argument("--env-file", nargs="?", const=".env", default=None, metavar="FILE",
+                       help="read AXFRAME_* settings from a .env file (default: ./.env)")
+    group.add_argument("--legacy", action="store_true", help="sign with OAuth1 (Servers before 2022.1)")
+    group.add_argument("--insecure", action="store_true", help="do not check the TLS certificate (not advised)")
+    group.add_argument("--ca-bundle", help="a CA bundle file for a private certificate authority")
+    group.add_argument("--timeout", type=float, default=None, help="seconds to wait for each answer (default 300)")
+
+
+def _add_run_options(parser: argparse.ArgumentParser, macro: str) -> None:
+    parser.add_argument("action", metavar="ACTION", help="an action name, operationId or 'METHOD /path' "
+                                                         "(see the list below, or: axframe actions)")
+    parser.add_argument("--input", "-i", required=True, metavar="FILE", help="a .csv, .xlsx or .parquet file")
+    parser.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
+    parser.add_argument("--output", "-o", metavar="FILE",
+                        help="where results go: .xlsx (one workbook: Success, Failure, Summary) or .csv/.parquet "
+                             "(two files: NAME.success.EXT and NAME.failure.EXT); default: next to the input")
+    parser.add_argument("--contract-columns", nargs="+", metavar="COLUMN",
+                        help="build the body from these columns (dotted names nest) instead of a 'contract' column")
+    parser.add_argument("--workers", default=None, help="calls in flight at once: a number or 'auto' (default 8)")
+    parser.add_argument("--max-per-second", type=float, default=None, help="cap the calls per second")
+    parser.add_argument("--dry-run", action="store_true", help="send nothing; show each row's method, URL and body")
+    parser.add_argument("--journal", metavar="FILE",
+                        help="record finished rows; re-running with the same journal sends only unfinished rows")
+    parser.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+    if macro in ("create", "post"):
+        parser.add_argument("--file-column", default="file", help="the column of file paths for uploads")
+    if macro == "post":
+        parser.add_argument("--no-merge", action="store_true",
+                            help="send partial updates as they are instead of merging them into the current record")
+    if macro == "get":
+        parser.add_argument("--download-dir", help="where downloads are saved (default ./axframe-downloads)")
+        parser.add_argument("--expand", metavar="FILE",
+                            help="also write the JSON answers expanded into rows (one per returned object) to FILE")
+    _add_connection_options(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="axframe",
+        description="The Alteryx Server Web API from files: one call per row, success and failure files out.",
+        epilog=textwrap.dedent("""\
+            exit codes: 0 every row succeeded; 1 some rows failed (outputs written); 2 usage or connection error
+            (nothing sent).  Try it with no Server at all:  axframe demo"""),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"axframe {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    titles = {"get": "read: GET endpoints", "create": "create records: POST endpoints that create",
+              "post": "update: PUT, PATCH and POSTs that change a record", "delete": "delete: DELETE endpoints"}
+    for macro in catalogue.MACROS:
+        p = sub.add_parser(macro, help=titles[macro], formatter_class=argparse.RawDescriptionHelpFormatter,
+                           description=f"Call one {macro.upper()} action once per row of a file.",
+                           epilog=f"actions:\n{_action_list(macro)}")
+        _add_run_options(p, macro)
+    p = sub.add_parser("run-jobs", help="run a workflow or analytic app once per row and collect its outputs",
+                       description="Queue one job per row (workflowId and answers), wait for every job, "
+                                   "and write success and failure files (and the outputs).")
+    p.add_argument("--input", "-i", required=True, metavar="FILE", help="a .csv, .xlsx or .parquet file")
+    p.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
+    p.add_argument("--output", "-o", metavar="FILE", help="where results go (as for the other commands)")
+    p.add_argument("--api", choices=("v3", "v1", "user_v2"), default=None,
+                   help="which API queues the jobs (default v3; v1 on a legacy connection)")
+    p.add_argument("--question-columns", nargs="+", metavar="COLUMN",
+                   help="the columns holding answers (default: every column that is not axframe's)")
+    p.add_argument("--files", nargs="+", default=(), metavar="QUESTION",
+                   help="File Browse questions whose answers are local files to upload first")
+    p.add_argument("--outputs", metavar="FORMAT", help="download each job's outputs in this format (e.g. Csv)")
+    p.add_argument("--output-folder", help="where non-CSV outputs are saved (default ./axframe-outputs)")
+    p.add_argument("--max-queued", type=int, default=None, help="jobs of this run queued at once (default 20)")
+    p.add_argument("--job-timeout", type=float, default=None, help="seconds before a job counts as failed")
+    p.add_argument("--keep-running", action="store_true", help="do not cancel a job that timed out")
+    p.add_argument("--warnings-fail", action="store_true", help="count jobs that ended with warnings as failed")
+    p.add_argument("--workers", type=int, default=None, help="HTTP calls in flight at once (default 8)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+    _add_connection_options(p)
+    p = sub.add_parser("deploy", help="publish a folder of .yxzp files: new workflows, new versions, or nothing",
+                       description="For each .yxzp in FOLDER: publish it if the Server has no workflow of that "
+                                   "name for the owner, add a version if its content changed, do nothing if not.")
+    p.add_argument("folder", metavar="FOLDER", help="a folder of .yxzp files (a git checkout, typically)")
+    p.add_argument("--owner", required=True, help="the owner's email or user id")
+    p.add_argument("--dry-run", action="store_true", help="show the plan: created, new version, unchanged")
+    p.add_argument("--no-recursive", action="store_true", help="only the folder itself, not its subfolders")
+    p.add_argument("--manifest", default="axframe-deploy.json",
+                   help="an optional JSON file in the folder mapping files to names or workflow ids")
+    p.add_argument("--collection", action="append", help="add new workflows to this collection (repeatable)")
+    p.add_argument("--public", action="store_true", help="publish new workflows as public")
+    p.add_argument("--worker-tag", default="", help="the worker tag of new workflows")
+    p.add_argument("--comments", default=None, help="version comments")
+    p.add_argument("--output", "-o", metavar="FILE", help="where the report goes (default FOLDER.deploy.xlsx)")
+    p.add_argument("--workers", type=int, default=None, help="files handled at once (default 4)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+    _add_connection_options(p)
+    p = sub.add_parser("actions", help="list the actions (the catalogue) as a table")
+    p.add_argument("filter", nargs="?", help="text to look for in names, paths and descriptions, or one action name")
+    p.add_argument("--macro", choices=catalogue.MACROS, help="only one macro's actions")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p = sub.add_parser("emulator", help="run a local emulated Server in the foreground")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--seed", default="default", help="'default', 'empty' or a JSON/YAML seed file")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
+    p.add_argument("--job-slots", type=int, default=None, help="jobs that run at once (default 4)")
+    p.add_argument("--json", action="store_true", help="print the URL and keys as one JSON line")
+    p = sub.add_parser("demo", help="a bulk change from the sample data against an in-process emulator")
+    p.add_argument("--output-dir", default="axframe-demo", help="where inputs and results go (default ./axframe-demo)")
+    p.add_argument("--workers", type=int, default=8)
+    return parser
+
+
+# --------------------------------------------------------------------------
+# settings
+# --------------------------------------------------------------------------
+
+
+def read_env_file(path: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines (``export`` and quotes allowed, ``#`` comments) of a .env file."""
+    values: dict[str, str] = {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read the env file {path}: {exc.strerror}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):]
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise UsageError(f"{path}:{number}: expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    env = {k: os.environ[k] for k in ENV_KEYS if os.environ.get(k)}
+    if args.env_file:
+        from_file = read_env_file(args.env_file)
+        env = {**{k: v for k, v in from_file.items() if k in ENV_KEYS}, **env}
+    base_url = args.base_url or env.get("AXFRAME_BASE_URL")
+    client_id = args.client_id or env.get("AXFRAME_CLIENT_ID")
+    secret = env.get("AXFRAME_CLIENT_SECRET")
+    if not base_url:
+        raise UsageError("no Server address: use --base-url or set AXFRAME_BASE_URL")
+    if not client_id:
+        raise UsageError("no API key: use --client-id or set AXFRAME_CLIENT_ID")
+    if not secret:
+        if sys.stdin.isatty():
+            secret = getpass.getpass("API secret (not echoed): ")
+        if not secret:
+            raise UsageError("no API secret: set AXFRAME_CLIENT_SECRET (or put it in a .env file and pass "
+                             "--env-file); it is never taken as an option, so it stays out of your shell history")
+    return {"base_url": base_url, "client_id": client_id, "client_secret": secret,
+            "ca_bundle": args.ca_bundle or env.get("AXFRAME_CA_BUNDLE")}
+
+
+def _connect(args: argparse.Namespace, workers: Any = None):
+    from .client import DEFAULT_TIMEOUT, authenticate
+
+    settings = _settings(args)
+    timeout = (DEFAULT_TIMEOUT[0], args.timeout) if args.timeout else DEFAULT_TIMEOUT
+    return authenticate(settings["base_url"], settings["client_id"], settings["client_secret"], legacy=args.legacy,
+                        verify=False if args.insecure else None, ca_bundle=settings["ca_bundle"], timeout=timeout,
+                        max_per_second=getattr(args, "max_per_second", None))
+
+
+def _dry_run_connection(args: argparse.Namespace):
+    """A dry run sends nothing, not even a token request: URLs only, keys not needed."""
+    from .client import Connection
+
+    env = dict(read_env_file(args.env_file)) if args.env_file else {}
+    base_url = args.base_url or os.environ.get("AXFRAME_BASE_URL") or env.get("AXFRAME_BASE_URL") \
+        or "https://alteryx.example.com/webapi"
+    return Connection(base_url, "dry-run-key", "dry-run-secret", legacy=args.legacy)
+
+
+def _workers(value: str | None) -> int | str | None:
+    if value is None or value == "auto":
+        return value
+    try:
+        number = int(value)
+    except ValueError:
+        raise UsageError(f"--workers takes a number or 'auto', not {value!r}") from None
+    if number < 1:
+        raise UsageError("--workers must be at least 1")
+    return number
+
+
+def default_output(input_path: Path) -> Path:
+    """Results beside the input: ``NAME.results.xlsx`` for Excel, ``NAME.success/.failure.EXT`` otherwise."""
+    if input_path.suffix.lower() == ".xlsx":
+        return input_path.with_name(f"{input_path.stem}.results.xlsx")
+    return input_path
+
+
+# --------------------------------------------------------------------------
+# commands
+# --------------------------------------------------------------------------
+
+
+class _Lines:
+    """Plain progress lines when stderr is not a terminal (CI logs, scheduled tasks)."""
+
+    def __init__(self, label: str, total: int, every: float = 5.0):
+        self.label, self.total, self.every = label, total, every
+        self.done = 0
+        self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def __call__(self, pos: int, row: Any) -> None:
+        with self.lock:
+            self.done += 1
+            now = time.monotonic()
+            if now - self.last >= self.every or self.done == self.total:
+                self.last = now
+                print(f"{self.label}: {self.done}/{self.total} rows done", file=sys.stderr, flush=True)
+
+
+def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from . import bulk
+    from .io import read_frame, write_frame, write_results
+
+    macro = args.command
+    try:
+        endpoint = catalogue.find(args.action, macro)
+    except catalogue.UnknownAction as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("call ax.", "use: axframe ").replace("(conn, ", " ")
+                         .split(" instead of")[0]) from None
+    input_path = Path(args.input).expanduser()
+    frame = read_frame(input_path, sheet=args.sheet)
+    workers = _workers(args.workers)
+    output = Path(args.output).expanduser() if args.output else default_output(input_path)
+    conn = _dry_run_connection(args) if args.dry_run else _connect(args)
+    interactive = sys.stderr.isatty() if args.progress is None else args.progress
+    lines = None if interactive else _Lines(endpoint.name, len(frame))
+    options: dict[str, Any] = {"contract_columns": args.contract_columns, "dry_run": args.dry_run,
+                               "max_workers": workers, "progress": interactive, "journal": args.journal,
+                               "on_row": lines}
+    if macro in ("create", "post"):
+        options["file_column"] = args.file_column
+    if macro == "post":
+        options["merge"] = not args.no_merge
+    if macro == "get":
+        options["download_dir"] = args.download_dir
+    try:
+        result = bulk.run(conn, endpoint, frame, macro=macro, **options)
+    finally:
+        conn.close()
+    paths = write_results(result, output, input_path=input_path)
+    if macro == "get" and getattr(args, "expand", None) and not args.dry_run:
+        paths.append(write_frame(result.expand(), Path(args.expand).expanduser()))
+    return _report(result, paths, out)
+
+
+def _report(result: Any, paths: list[Path], out: Callable[[str], None]) -> int:
+    """The closing summary: rows, succeeded, failed, elapsed, error types, where the outputs went."""
+    s = result.summary
+    out(f"{s.action}: {s.rows} rows, {s.succeeded} {'would be sent' if s.dry_run else 'succeeded'}, "
+        f"{s.failed} failed, {s.elapsed:.1f} s" + (f" ({s.from_journal} from the journal)" if s.from_journal else ""))
+    for kind, count in sorted(s.error_types.items()):
+        out(f"  {count} x {kind}")
+    for path in paths:
+        out(f"  wrote {path}")
+    return EXIT_OK if s.failed == 0 else EXIT_ROWS_FAILED
+
+
+def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from .io import read_frame, write_frame, write_results
+    from .jobs import DEFAULT_JOB_TIMEOUT, DEFAULT_MAX_QUEUED, run_jobs
+
+    input_path = Path(args.input).expanduser()
+    frame = read_frame(input_path, sheet=args.sheet)
+    output = Path(args.output).expanduser() if args.output else default_output(input_path)
+    conn = _connect(args)
+    interactive = sys.stderr.isatty() if args.progress is None else args.progress
+    try:
+        result = run_jobs(conn, frame, api=args.api, question_columns=args.question_columns, files=args.files,
+                          outputs=args.outputs, output_folder=args.output_folder,
+                          max_queued=args.max_queued or DEFAULT_MAX_QUEUED,
+                          job_timeout=args.job_timeout or DEFAULT_JOB_TIMEOUT,
+                          cancel_on_timeout=not args.keep_running, warnings_fail=args.warnings_fail,
+                          max_workers=args.workers, progress=interactive)
+    finally:
+        conn.close()
+    paths = write_results(result, output, input_path=input_path)
+    if result.outputs is not None:
+        stem = output.name[: -len(output.suffix)] if output.suffix else output.name
+        target = output.with_name(f"{stem}.outputs{'.xlsx' if output.suffix.lower() == '.xlsx' else '.csv'}")
+        paths.append(write_frame(result.outputs, target))
+    return _report(result, paths, out)
+
+
+def cmd_deploy(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from .io import write_results
+    from .migrate import deploy
+
+    folder = Path(args.folder).expanduser()
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder")
+    output = Path(args.output).expanduser() if args.output else Path(f"{folder.resolve().name}.deploy.xlsx")
+    conn = _connect(args)
+    interactive = sys.stderr.isatty() if args.progress is None else args.progress
+    try:
+        result = deploy(conn, folder, owner=args.owner, recursive=not args.no_recursive, manifest=args.manifest,
+                        dry_run=args.dry_run, collections=args.collection or None, is_public=args.public,
+                        worker_tag=args.worker_tag, comments=args.comments, max_workers=args.workers,
+                        progress=interactive)
+    finally:
+        conn.close()
+    import pandas as pd
+
+    frame = pd.concat([result.success, result.failure], ignore_index=True)
+    for row in frame.itertuples(index=False):
+        line = f"  {getattr(row, 'Action', ''):<12} {getattr(row, 'Path', '')}"
+        error = getattr(row, "Error", None)
+        out(line + (f"  ({error})" if isinstance(error, str) and error else ""))
+    return _report(result, write_results(result, output), out)
+
+
+
+def cmd_actions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from .macros import actions
+
+    if args.filter:
+        try:
+            ep = catalogue.find(args.filter)
+        except catalogue.UnknownAction:
+            ep = None
+        if ep is not None:
+            out(describe_action(ep))
+            return EXIT_OK
+    frame = actions(args.filter, macro=args.macro)
+    if args.format == "csv":
+        out(frame.to_csv(index=False).rstrip("\n"))
+    elif args.format == "json":
+        out(frame.to_json(orient="records", indent=1))
+    else:
+        for row in frame.itertuples(index=False):
+            out(f"{row.function[3:]:<7} {row.name:<42} {row.method:<6} {row.path}")
+        out(f"({len(frame)} actions; 'axframe actions NAME' shows one in full)")
+    return EXIT_OK
+
+
+def describe_action(ep: catalogue.Endpoint) -> str:
+    """One action in full: how to call it, its columns and its body."""
+    from . import schemas
+
+    lines = [f"{ep.name}: {ep.doc}", f"  axframe {ep.macro} {ep.name} --input FILE",
+             f"  {ep.method} {ep.path}" + (f"   (operationId {ep.operation_id})" if ep.operation_id else "")]
+    if ep.curator_only:
+        lines.append("  needs a Curator's API key")
+    for p in ep.path_params:
+        lines.append(f"  column {p.name}: the id in the path (required)")
+    for p in ep.query_params:
+        extra = f", one of {', '.join(p.enum)}" if p.enum else ""
+        lines.append(f"  column {p.name}: query parameter ({p.type}{extra}){' (required)' if p.required else ''}")
+    schema = ep.contract_schema()
+    if ep.multipart:
+        lines.append("  column file: the local path of the file to upload")
+    if schema is not None:
+        resolved = schemas.resolve(schema)
+        kind = ep.body_kind()
+        if kind in ("array", "string"):
+            lines.append(f"  contract: a JSON {kind} ({ep.body_name})")
+        else:
+            required = set(resolved.get("required", []))
+            for name, prop in resolved.get("properties", {}).items():
+                prop = schemas.resolve(prop)
+                kind_ = prop.get("type", "object")
+                enum = f", one of {', '.join(map(str, prop['enum']))}" if "enum" in prop else ""
+                lines.append(f"  body {name}: {kind_}{enum}{' (required)' if name in required else ''}")
+            example = schemas.example(schema)
+            import json
+
+            lines.append(f"  minimal contract: {json.dumps(example)}")
+    return "\n".join(lines)
+
+
+def cmd_emulator(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from .emulator.__main__ import main as emulator_main
+
+    argv = ["--port", str(args.port), "--seed", args.seed, "--latency", str(args.latency)]
+    if args.job_slots:
+        argv += ["--job-slots", str(args.job_slots)]
+    if args.json:
+        argv.append("--json")
+    return emulator_main(argv)
+
+
+def cmd_demo(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.output_dir), workers=args.workers, out=out)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Callable[[str], None]], int]] = {
+    "get": cmd_run, "create": cmd_run, "post": cmd_run, "delete": cmd_run,
+    "run-jobs": cmd_run_jobs, "deploy": cmd_deploy, "actions": cmd_actions, "emulator": cmd_emulator, "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    from .errors import AxframeError
+
+    def out(text: str) -> None:
+        print(text, flush=True)
+
+    try:
+        return COMMANDS[args.command](args, out)
+    except UsageError as exc:
+        print(f"axframe: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AxframeError as exc:
+        from .auth import redact
+
+        print(f"axframe: error: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("axframe: interrupted; finished rows are in the journal, if you gave one", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

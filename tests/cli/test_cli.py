@@ -1,0 +1,221 @@
+"""The axframe command, run as a subprocess against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import axframe as ax
+from axframe import catalogue
+
+
+def run_cli(args, server=None, env_extra=None, cwd=None, timeout=120):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AXFRAME_")}
+    if server is not None:
+        env.update(AXFRAME_BASE_URL=server.url, AXFRAME_CLIENT_ID=server.curator[0],
+                   AXFRAME_CLIENT_SECRET=server.curator[1])
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "axframe.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def collections_named(server, prefix):
+    return sorted(c["name"] for c in server.state.collections.values() if c["name"].startswith(prefix))
+
+
+def test_help_is_generated_from_the_catalogue():
+    top = run_cli(["--help"])
+    assert top.returncode == 0
+    for command in ("get", "create", "post", "delete", "actions", "emulator", "demo"):
+        assert command in top.stdout
+    for macro in catalogue.MACROS:
+        helped = run_cli([macro, "--help"])
+        assert helped.returncode == 0
+        for ep in catalogue.endpoints(macro):
+            assert ep.name in helped.stdout, (macro, ep.name)
+
+
+def test_actions_table_and_detail():
+    table = run_cli(["actions", "collections"])
+    assert table.returncode == 0 and "collections.add_user" in table.stdout
+    detail = run_cli(["actions", "Collections_AddUserToCollection"])
+    assert "axframe post collections.add_user" in detail.stdout
+    assert "column collectionId" in detail.stdout and "body userId: string (required)" in detail.stdout
+    as_csv = run_cli(["actions", "--macro", "delete", "--format", "csv"])
+    frame = pd.read_csv(pd.io.common.StringIO(as_csv.stdout))
+    assert set(frame["method"]) == {"DELETE"}
+
+
+@pytest.mark.parametrize("ext", [".csv", ".xlsx", ".parquet"])
+def test_create_from_each_format_writes_results_and_exit_codes(tmp_path, server, ext):
+    frame = pd.DataFrame({"RecordID": ["1", "2", "3"], "name": [f"cli{ext} a", f"cli{ext} b", ""]})
+    source = ax.write_frame(frame, tmp_path / f"collections{ext}")
+    done = run_cli(["create", "collections.create", "--input", str(source)], server)
+    assert done.returncode == 1, done.stderr  # one row failed on purpose
+    assert "3 rows, 2 succeeded, 1 failed" in done.stdout
+    if ext == ".xlsx":
+        results = tmp_path / "collections.results.xlsx"
+        assert ax.sheet_names(results) == ["Success", "Failure", "Summary"]
+        failure = ax.read_frame(results, sheet="Failure")
+    else:
+        assert (tmp_path / f"collections.success{ext}").exists()
+        failure = ax.read_frame(tmp_path / f"collections.failure{ext}")
+    assert list(failure["RecordID"].astype(str)) == ["3"]
+    assert collections_named(server, f"cli{ext}") == [f"cli{ext} a", f"cli{ext} b"]
+    # fix the failure file and run it again: every row accounted for, nothing twice
+    failure["name"] = f"cli{ext} c"
+    fixed = ax.write_frame(failure, tmp_path / f"fixed{ext}")
+    again = run_cli(["create", "collections.create", "--input", str(fixed)], server)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert collections_named(server, f"cli{ext}") == [f"cli{ext} a", f"cli{ext} b", f"cli{ext} c"]
+
+
+def test_each_macro(tmp_path, server, ids):
+    inputs = {
+        "get": ("users.get", pd.DataFrame({"RecordID": [1], "userId": [ids["user:mia"]]})),
+        "create": ("usergroups.create", pd.DataFrame({"RecordID": [1], "name": ["CLI Group"], "role": ["Viewer"]})),
+        "post": ("collections.add_user", pd.DataFrame({"RecordID": [1], "collectionId": [ids["collection:opscol"]],
+                                                       "userId": [ids["user:mia"]],
+                                                       "contract": ['{"userId": "%s", "collectionsPermissions": {}}'
+                                                                    % ids["user:mia"]]})),
+        "delete": ("collections.remove_user", pd.DataFrame({"RecordID": [1], "collectionId": [ids["collection:fin"]],
+                                                            "userId": [ids["user:ana"]]})),
+    }
+    for macro, (action, frame) in inputs.items():
+        path = ax.write_frame(frame, tmp_path / f"{macro}.csv")
+        done = run_cli([macro, action, "--input", str(path), "--output", str(tmp_path / f"{macro}-out.xlsx")], server)
+        assert done.returncode == 0, (macro, done.stdout, done.stderr)
+        success = ax.read_frame(tmp_path / f"{macro}-out.xlsx", sheet="Success")
+        assert len(success) == 1
+    assert ids["user:mia"] in server.state.collections[ids["collection:opscol"]]["users"]
+    assert ids["user:ana"] not in server.state.collections[ids["collection:fin"]]["users"]
+
+
+def test_get_expand(tmp_path, server):
+    path = ax.write_frame(pd.DataFrame({"RecordID": [1]}), tmp_path / "one.csv")
+    done = run_cli(["get", "workflows.list", "--input", str(path), "--expand", str(tmp_path / "wf.csv")], server)
+    assert done.returncode == 0
+    workflows = ax.read_frame(tmp_path / "wf.csv")
+    assert len(workflows) == 5 and "name" in workflows
+
+
+def test_dry_run_sends_nothing_and_needs_no_server(tmp_path, server):
+    path = ax.write_frame(pd.DataFrame({"RecordID": [1, 2], "name": ["dry a", ""]}), tmp_path / "dry.csv")
+    before = server.stats()["requests"]
+    done = run_cli(["create", "collections.create", "--input", str(path), "--dry-run"], server)
+    assert done.returncode == 1 and "would be sent" in done.stdout
+    assert server.stats()["requests"] == before
+    plan = ax.read_frame(tmp_path / "dry.success.csv")
+    assert plan.loc[0, "Method"] == "POST" and plan.loc[0, "URL"].endswith("/v3/collections")
+    offline = run_cli(["create", "collections.create", "--input", str(path), "--dry-run", "--output",
+                       str(tmp_path / "offline.xlsx")])
+    assert offline.returncode == 1, offline.stderr
+
+
+def test_usage_errors_exit_2_and_send_nothing(tmp_path, server):
+    path = ax.write_frame(pd.DataFrame({"RecordID": [1], "name": ["x"]}), tmp_path / "in.csv")
+    before = server.stats()["requests"]
+    cases = [
+        (["create", "collections.create_it", "--input", str(path)], "Did you mean"),
+        (["create", "collections.add_user", "--input", str(path)], "axframe post"),
+        (["create", "collections.create", "--input", str(tmp_path / "missing.csv")], "missing.csv"),
+        (["create", "collections.create", "--input", str(path), "--workers", "many"], "--workers"),
+    ]
+    for args, message in cases:
+        done = run_cli(args, server)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert message in done.stderr
+    no_secret = run_cli(["create", "collections.create", "--input", str(path)], server,
+                        env_extra={"AXFRAME_CLIENT_SECRET": ""})
+    assert no_secret.returncode == 2 and "AXFRAME_CLIENT_SECRET" in no_secret.stderr
+    wrong = run_cli(["create", "collections.create", "--input", str(path)], server,
+                    env_extra={"AXFRAME_CLIENT_SECRET": "not-the-secret"})
+    assert wrong.returncode == 2 and "refused the API key" in wrong.stderr
+    assert "not-the-secret" not in wrong.stderr + wrong.stdout
+    assert server.stats()["routes"].get("Collections_CreateCollection", 0) == 0
+    unreachable = run_cli(["create", "collections.create", "--input", str(path)], server,
+                          env_extra={"AXFRAME_BASE_URL": "http://127.0.0.1:9"})
+    assert unreachable.returncode == 2
+    assert server.stats()["requests"] >= before
+
+
+def test_env_file_and_secret_never_echoed(tmp_path, server):
+    env_file = tmp_path / "settings.env"
+    env_file.write_text(f"AXFRAME_BASE_URL={server.url}\nexport AXFRAME_CLIENT_ID='{server.curator[0]}'\n"
+                        f'AXFRAME_CLIENT_SECRET="{server.curator[1]}"\n# a comment\n')
+    path = ax.write_frame(pd.DataFrame({"RecordID": [1], "name": ["from env file"]}), tmp_path / "in.csv")
+    done = run_cli(["create", "collections.create", "--input", str(path), "--env-file", str(env_file)])
+    assert done.returncode == 0, done.stderr
+    for text in (done.stdout, done.stderr, (tmp_path / "in.success.csv").read_text(encoding="utf-8-sig"),
+                 (tmp_path / "in.summary.json").read_text()):
+        assert server.curator[1] not in text
+
+
+def test_plain_progress_lines_when_not_a_terminal(tmp_path, server):
+    path = ax.write_frame(ax.add_record_id(pd.DataFrame({"name": [f"p{i}" for i in range(20)]})), tmp_path / "p.csv")
+    done = run_cli(["create", "collections.create", "--input", str(path)], server)
+    assert "collections.create: 20/20 rows done" in done.stderr
+    assert "\r" not in done.stderr  # no progress bar
+
+
+def test_excel_results_never_hold_live_formulas(tmp_path, server):
+    frame = pd.DataFrame({"RecordID": [1, 2], "name": ['=HYPERLINK("http://evil.example","x")', "@SUM(A1)"]})
+    path = ax.write_frame(frame, tmp_path / "f.csv")
+    done = run_cli(["create", "collections.create", "--input", str(path), "--output", str(tmp_path / "f.xlsx")],
+                   server)
+    assert done.returncode == 0, done.stderr
+    sheet = openpyxl.load_workbook(tmp_path / "f.xlsx")["Success"]
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value[:1] in "=@"]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_run_jobs_command(tmp_path, server, ids):
+    frame = pd.DataFrame({"RecordID": [1, 2], "workflowId": [ids["workflow:sales"]] * 2,
+                          "Region": ["East", "ERROR: closed"]})
+    path = ax.write_frame(frame, tmp_path / "answers.csv")
+    done = run_cli(["run-jobs", "--input", str(path), "--outputs", "Csv"], server)
+    assert done.returncode == 1, done.stdout + done.stderr
+    success = ax.read_frame(tmp_path / "answers.success.csv")
+    failure = ax.read_frame(tmp_path / "answers.failure.csv")
+    assert list(success["Region"]) == ["East"] and list(failure["ErrorType"]) == ["JobFailed"]
+    outputs = ax.read_frame(tmp_path / "answers.outputs.csv")
+    assert outputs.loc[0, "Region"] == "East" and outputs.loc[0, "RecordID"] == "1"
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    done = run_cli(["demo", "--output-dir", str(tmp_path / "demo")], timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "9 failed on purpose" in done.stdout
+    results = tmp_path / "demo" / "results"
+    users_failed = ax.read_frame(results / "users.failure.csv")
+    assert sorted(users_failed["RecordID"]) == ["10", "11", "12", "9"]
+    jobs = ax.read_frame(results / "jobs.xlsx", sheet="Failure")
+    assert list(jobs["RecordID"]) == ["5"]
+
+
+def test_deploy_command(tmp_path, server, ids):
+    from axframe.packages import build_package
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "Quarterly Close.yxzp").write_bytes(build_package("Quarterly Close"))
+    (folder / "Regional Sales Report.yxzp").write_bytes(build_package("Regional Sales Report", kind="app"))
+    plan = run_cli(["deploy", str(folder), "--owner", "ana.artisan@example.com", "--dry-run",
+                    "--output", str(tmp_path / "plan.xlsx")], server)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "created" in plan.stdout and "new version" in plan.stdout
+    before = len(server.state.workflows)
+    done = run_cli(["deploy", str(folder), "--owner", "ana.artisan@example.com", "--output",
+                    str(tmp_path / "deploy.xlsx")], server)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(server.state.workflows) == before + 1
+    again = run_cli(["deploy", str(folder), "--owner", "ana.artisan@example.com", "--output",
+                     str(tmp_path / "again.xlsx")], server)
+    assert again.stdout.count("unchanged") == 2
