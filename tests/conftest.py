@@ -5,8 +5,6 @@ Tests talk to the emulator over a real socket; nothing is mocked.
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pytest

@@ -21,3 +21,30 @@ def test_quick_start_has_exactly_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert readme_commands()[1] in ci.splitlines()
+
+
+def _tool(name: str) -> list[str]:
+    import shutil
+    import sys
+    from pathlib import Path
+
+    local = Path(sys.executable).with_name(name)
+    found = str(local) if local.exists() else shutil.which(name)
+    assert found, f"{name} is in the test extra: pip install -e '.[test]'"
+    return [found]
+
+
+def test_code_runs_on_python_310():
+    import subprocess
+
+    done = subprocess.run(_tool("vermin") + ["--target=3.10-", "--violations", "--eval-annotations", "--no-tips",
+                                             "axframe"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_unused_names_or_syntax_errors():
+    import subprocess
+
+    done = subprocess.run(_tool("ruff") + ["check", "--select", "F,E9", "--output-format", "concise", "axframe",
+                                           "tests", "benchmarks", "tools"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr

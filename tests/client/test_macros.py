@@ -11,7 +11,6 @@ import pytest
 import axframe as ax
 from axframe.packages import build_package
 
-from ..conftest import Api
 
 
 def requests_seen(server, key):

@@ -102,7 +102,7 @@ def test_versions_and_publishing(api, ids):
     r = api.put(f"/v3/workflows/{wid}", json=update)
     assert r.status_code == 200 and r.json()["publishedVersionId"] == new_version["versionId"]
     assert api.get(f"/v3/workflows/{wid}/package").content == v2
-    assert api.post(f"/v3/workflows/000000000000000000000000/versions", data=form,
+    assert api.post("/v3/workflows/000000000000000000000000/versions", data=form,
                     files={"file": ("c.yxzp", v2)}).status_code == 404
 
 

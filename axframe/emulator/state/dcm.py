@@ -26,7 +26,6 @@ class Dcm(Core):
 
     def dcm_view(self, conn: dict) -> dict:
         execution = conn["sharing"]["execution"]
-        collaboration = conn["sharing"]["collaboration"]
         credentials = {}
         for key, cred in conn["credentials"].items():
             secrets = {name: {k: v for k, v in (("expiresOn", s.get("expiresOn")),
