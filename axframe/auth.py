@@ -53,7 +53,10 @@ def mask(value: str | None) -> str:
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if _secrets:
-            message = record.getMessage()
+            try:
+                message = record.getMessage()
+            except Exception:  # a malformed log call: the handler reports it, as it would without us
+                return True
             cleaned = redact(message)
             if cleaned != message:
                 record.msg, record.args = cleaned, None
@@ -61,11 +64,21 @@ class _RedactingFilter(logging.Filter):
 
 
 _filter = _RedactingFilter()
+_FILTERED = ("axframe", "urllib3", "requests", "requests_oauthlib", "oauthlib")
 
 
 def install_log_filter() -> None:
-    """Mask secrets in axframe's own log records and in urllib3's."""
-    for name in ("axframe", "urllib3", "requests_oauthlib", "oauthlib"):
+    """Mask secrets in the log records of axframe and of the libraries it sends and signs with.
+
+    A logger's filter sees only the records logged on that very logger, not those its children
+    pass up (``urllib3.connectionpool``, ``oauthlib.oauth1.rfc5849``), so every logger under these
+    names gets the filter; this runs again when a connection is made, after those libraries have
+    been imported and have made their loggers.
+    """
+    names = set(_FILTERED)
+    names.update(name for name in list(logging.root.manager.loggerDict)
+                 if any(name.startswith(prefix + ".") for prefix in _FILTERED))
+    for name in names:
         logger = logging.getLogger(name)
         if _filter not in logger.filters:
             logger.addFilter(_filter)
@@ -195,6 +208,7 @@ def oauth1_auth(client_id: str, client_secret: str) -> requests.auth.AuthBase:
 
     register_secret(client_id)
     register_secret(client_secret)
+    install_log_filter()  # oauthlib's loggers exist now: they log the key at DEBUG
     return _MaskedOAuth1(OAuth1(client_id, client_secret=client_secret, signature_method="HMAC-SHA1",
                                 signature_type="AUTH_HEADER"), client_id)
 

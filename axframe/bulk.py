@@ -375,29 +375,38 @@ def _execute(conn: Connection, endpoint: Endpoint, plans: list[tuple[int, frames
     stop = threading.Event()
     errors: list[BaseException] = []
 
-    def worker() -> None:
-        while not stop.is_set():
-            i = next(counter)
-            if i >= len(plans):
-                return
-            try:
-                work(*plans[i])
-            except BaseException as exc:  # a bug: stop the run, report it in the main thread
-                errors.append(exc)
-                stop.set()
-                return
+    def worker(done: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                i = next(counter)
+                if i >= len(plans):
+                    return
+                try:
+                    work(*plans[i])
+                except BaseException as exc:  # a bug: stop the run, report it in the main thread
+                    errors.append(exc)
+                    stop.set()
+                    return
+        finally:
+            done.set()
 
-    pool = [threading.Thread(target=worker, name=f"axframe-{k}", daemon=True) for k in range(threads)]
+    # Wait on events, not Thread.join: a join that Ctrl-C interrupts can take a live thread for finished
+    # (CPython 3.11), and the run would then close the journal under a call still in flight.
+    finished = [threading.Event() for _ in range(threads)]
+    pool = [threading.Thread(target=worker, args=(finished[k],), name=f"axframe-{k}", daemon=True)
+            for k in range(threads)]
+    started: list[threading.Event] = []
     try:
-        for t in pool:
+        for t, done in zip(pool, finished):
             t.start()
-        for t in pool:
-            while t.is_alive():
-                t.join(0.2)
+            started.append(done)
+        for done in finished:
+            while not done.wait(0.2):
+                pass
     except KeyboardInterrupt:
-        stop.set()
-        for t in pool:
-            t.join()
+        stop.set()  # no new rows; the calls in flight finish and are journaled
+        for done in started:
+            done.wait()
         raise
     finally:
         if gate is not None:
@@ -416,9 +425,14 @@ def _send_row(conn: Connection, endpoint: Endpoint, planned: frames.Planned, key
     note = ""
     if planned.look_first:  # an earlier run died with this create in flight: did it happen?
         found = reconciling.look_up_call(conn, endpoint, call)
-        if found is not None:
+        if found is not None and found.ok:
             return _Row(True, found.status, scrub(found.text),
                         note="reconciled: an earlier run's call had made the record; found it by its natural key")
+        if found is not None:  # the lookup failed: the record may exist, so the create is not sent again
+            return _Row(False, None, "", ErrorType.OUTCOME_UNKNOWN,
+                        f"an earlier run stopped while this row's call was in flight, and {found.error}; it was "
+                        "not sent again. Check the Server, then run this row without the journal if it is "
+                        "still needed", sent=False)
     outcome = conn.send(call)
     if outcome.error_type == ErrorType.OUTCOME_UNKNOWN and reconcile and endpoint.name in RECONCILERS:
         outcome, note = reconciling.reconcile(conn, endpoint, call, outcome)

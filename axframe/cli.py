@@ -281,7 +281,8 @@ class _Lines:
 
 
 def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    from . import bulk
+    from . import bulk, frames
+    from .errors import FrameError
     from .io import read_frame, write_frame, write_results
 
     macro = args.command
@@ -294,6 +295,11 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                          .split(" instead of")[0]) from None
     input_path = Path(args.input).expanduser()
     frame = read_frame(input_path, sheet=args.sheet)
+    try:  # problems of the frame as a whole are reported before anything is sent, a token request included
+        checked = frames.prepare_input(frame)
+        frames.contract_columns_for(endpoint, list(checked.columns), args.contract_columns)
+    except FrameError as exc:
+        raise UsageError(f"{input_path}: {exc}") from None
     workers = _workers(args.workers)
     output = Path(args.output).expanduser() if args.output else default_output(input_path)
     conn = _dry_run_connection(args) if args.dry_run else _connect(args)

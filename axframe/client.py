@@ -23,7 +23,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from . import retry as retrying
-from .auth import TokenAuth, mask, oauth1_auth, redact, register_secret
+from .auth import TokenAuth, install_log_filter, mask, oauth1_auth, redact, register_secret
 from .catalogue import Endpoint
 from .errors import AuthenticationError, ConfigurationError, ErrorType, ServerUnreachable
 
@@ -165,6 +165,7 @@ class Connection:
                                      f"{ENV_CLIENT_SECRET}); find them in the Server under My Profile > Keys")
         register_secret(client_id)
         register_secret(client_secret)
+        install_log_filter()  # also on the loggers libraries made since axframe was imported
         self.base_url = normalise_base_url(base_url, legacy)
         self.legacy = legacy
         host = urlsplit(self.base_url).hostname
@@ -203,7 +204,10 @@ class Connection:
         self.session.auth = self.auth
         self.gate: Any = None  # an adaptive concurrency controller, set by bulk runs with max_workers="auto"
         self.stats = {"calls": 0, "retries": 0, "reauthentications": 0}
-        self._refused_fresh: set[str | None] = set()  # new tokens the Server refused at once
+        # 401s: a new token refused at once on an endpoint means "this key may not" (a role), not an expiry;
+        # an endpoint this key has been let through before makes a refusal an expiry again (see send)
+        self._refused_fresh: set[tuple[str | None, str]] = set()  # (new token, endpoint) refused at once
+        self._let_through: dict[str, int] = {}  # endpoints the Server let this key through -> doubts since
         self._stats_lock = threading.Lock()
 
     # ------------------------------------------------------------------ basics
@@ -290,14 +294,11 @@ class Connection:
             if gate is not None:
                 gate.release(self._clock() - sent_at, failure=status in (429, 503), status=status)
             self._count("calls")
-            # A 401: the token may have expired.  Send again with the token another thread has just got,
-            # or ask for a new one -- once per call: a fresh token refused again is the Server's answer
-            # (a missing role, say), and asking on would only burn tokens.
-            if status == 401 and fetched and token_used == self.auth._token:
-                self._refused_fresh.add(token_used)  # a brand-new token refused: not an expiry
-            if status == 401 and isinstance(self.auth, TokenAuth) and token_used not in refused_tokens \
-                    and token_used not in self._refused_fresh and len(refused_tokens) < 3 \
-                    and (not fetched or self.auth._token != token_used):
+            where = _endpoint_key(call)
+            if status in _LET_THROUGH or 200 <= status < 300:
+                self._let_through[where] = 0
+            if status == 401 and isinstance(self.auth, TokenAuth) \
+                    and self._may_renew(where, token_used, refused_tokens, fetched):
                 refused_tokens.add(token_used)
                 self._count("reauthentications")
                 try:
@@ -336,6 +337,28 @@ class Connection:
                 outcome.error = describe_refusal(status, outcome.text, call, attempt)
             return outcome
 
+    def _may_renew(self, where: str, token_used: str | None, refused_tokens: set[str | None], fetched: bool) -> bool:
+        """After a 401 on *where*: send again with a renewed token, or take the refusal as the answer?
+
+        A 401 usually means the token expired: send again with the token another thread has just got,
+        or ask for a new one.  A token this call has just got, refused at once, is the Server's answer
+        for this endpoint (a missing role, say), and asking on would only burn tokens -- unless the
+        Server has let this key through to this endpoint before, in which case the new token has expired
+        too (believed up to ``_MAX_DOUBTS`` times until the endpoint lets the key through again).  A
+        refusal is remembered per token *and* endpoint, so that a later expiry of that token is still
+        renewed for every other endpoint.  At most three tokens per call.
+        """
+        if token_used in refused_tokens or len(refused_tokens) >= 3:
+            return False
+        trusted = self._let_through.get(where, _MAX_DOUBTS) < _MAX_DOUBTS
+        if fetched and token_used == self.auth._token:  # type: ignore[union-attr]
+            if trusted:
+                self._let_through[where] += 1
+                return True
+            self._refused_fresh.add((token_used, where))
+            return False
+        return trusted or (token_used, where) not in self._refused_fresh
+
     def _send_once(self, call: Call) -> requests.Response:
         url = self.base_url + call.path
         if call.file_path is not None:
@@ -359,6 +382,17 @@ class Connection:
         return Outcome(None, error_type=error_type,
                        error=f"{text}: the request {where} ({attempt} attempt{'s' * (attempt > 1)})",
                        attempts=attempt, elapsed=self._clock() - started)
+
+
+# Answers that prove the Server let the key through to the endpoint (it checks authorization first).
+_LET_THROUGH = frozenset({400, 403, 404, 405, 409, 413, 415})
+# New tokens refused at once on an endpoint the key was let through to, taken for expiries before the
+# endpoint must be let through again (bounds the tokens spent if the user loses a role mid-run).
+_MAX_DOUBTS = 3
+
+
+def _endpoint_key(call: Call) -> str:
+    return call.endpoint.name if call.endpoint is not None else f"{call.method} {call.path}"
 
 
 def _text(response: requests.Response) -> str:

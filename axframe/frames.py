@@ -68,8 +68,19 @@ def as_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(_plain_json(value), ensure_ascii=False, default=str)
     return str(value).strip() if isinstance(value, str) else str(value)
+
+
+def _plain_json(value: Any) -> Any:
+    """*value* with numpy scalars as Python numbers and tuples as lists, so that it can be sent as JSON."""
+    if isinstance(value, dict):
+        return {k: _plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)) and getattr(value, "ndim", None) == 0:
+        return value.item()  # numpy scalars (np.int64 from a frame, say)
+    return value
 
 
 def add_record_id(frame: pd.DataFrame, start: int = 1, column: str = RECORD_ID) -> pd.DataFrame:
@@ -200,7 +211,7 @@ def _from_columns(endpoint: Endpoint, record: dict, columns: list[str]) -> Any:
 
 def _parse_contract(endpoint: Endpoint, raw: Any) -> Any:
     if isinstance(raw, (dict, list)):
-        return raw
+        return _plain_json(raw)
     if isinstance(raw, str):
         text = raw.strip()
         try:
@@ -224,7 +235,7 @@ def _form_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(_plain_json(value), ensure_ascii=False, default=str)
     return as_text(value)
 
 
@@ -278,7 +289,11 @@ def plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_colum
     problems = schemas.validate(body, endpoint.body_schema, label, partial=spec is not None)
     if problems:
         return Problem(ErrorType.INVALID_CONTRACT, _problems_sentence(problems, spec))
-    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text = json.dumps(body, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:  # a dict holding a date, a set, NaN...: not JSON
+        reason = "it holds NaN or infinity, which JSON cannot carry" if isinstance(exc, ValueError) else str(exc)
+        return Problem(ErrorType.INVALID_CONTRACT, f"contract cannot be sent as JSON: {reason}")
     call.body = text.encode("utf-8")
     call.content_type = "application/json; charset=utf-8"
     if spec is not None:

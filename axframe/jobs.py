@@ -305,9 +305,7 @@ def _api_for(conn: Connection, api: str | None) -> _Api:
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return frames.as_text(value)
+    return frames.as_text(value)  # lists and dicts as JSON text, numpy numbers and all
 
 
 def _parse_questions(raw: Any) -> list[dict]:

@@ -12,9 +12,10 @@ Running the same frame again with the same journal sends only the rows that
 have not finished.  A row that has an intent line but no result was in flight
 when the process died: the Server may or may not have acted on it.  Such a
 row is never sent again blindly: for creates with a natural key axframe looks
-the record up first (:mod:`axframe.reconcile`); other changes fail as
-``OutcomeUnknown`` for a person to check.  Idempotent calls (GET, PUT,
-DELETE) carry no intent line and are simply sent again.
+the record up first (:mod:`axframe.reconcile`) and sends the create only if the
+lookup answers that there is no such record; other changes, and creates whose
+lookup fails, fail as ``OutcomeUnknown`` for a person to check.  Idempotent
+calls (GET, PUT, DELETE) carry no intent line and are simply sent again.
 
 Every line is flushed to the operating system as it is written, so a killed
 process loses nothing; lines are also forced to disk (``fsync``) at most every

@@ -70,7 +70,8 @@ def look_up(conn: Connection, spec: Reconciler, key: str) -> Finding:
     params = [(spec.query, key)] if spec.query else []
     outcome = conn.send(Call("GET", endpoint.path, endpoint, params))
     if not outcome.ok:
-        return Finding(None, detail=f"the lookup answered {outcome.status}: {outcome.error}")
+        how = f"answered {outcome.status}" if outcome.status is not None else "got no answer"
+        return Finding(None, detail=f"the lookup by {spec.key} ({spec.lookup}) {how}: {outcome.error}")
     try:
         records = outcome.json()
     except ValueError:
@@ -84,7 +85,11 @@ def look_up(conn: Connection, spec: Reconciler, key: str) -> Finding:
 
 
 def look_up_call(conn: Connection, endpoint: catalogue.Endpoint, call: Call) -> Outcome | None:
-    """The record *call* would create, if it exists already (as an answer), else ``None``."""
+    """The record *call* would create, if it exists already (as an answer), else ``None``.
+
+    When the lookup itself fails, the answer is an ``OutcomeUnknown`` outcome saying why: the record
+    may exist, so the call must not be sent.
+    """
     spec = RECONCILERS.get(endpoint.name)
     key = _key_of(call, spec) if spec else None
     if spec is None or key is None:
@@ -92,6 +97,8 @@ def look_up_call(conn: Connection, endpoint: catalogue.Endpoint, call: Call) -> 
     finding = look_up(conn, spec, key)
     if finding.found:
         return Outcome(200, json.dumps(finding.record, ensure_ascii=False))
+    if finding.found is None:
+        return Outcome(None, error_type="OutcomeUnknown", error=f"could not look the record up: {finding.detail}")
     return None
 
 

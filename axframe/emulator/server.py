@@ -237,6 +237,8 @@ class Emulator:
     host, port : loopback address and port; port 0 picks a free one.
     token_lifetime : seconds a token lives (3599 like the Server).
     job_slots : how many jobs run at once.
+    start_time : epoch seconds the emulator's clock starts at (default now; a
+        time in the past lets a notebook make a history of audit events).
     random_seed : makes ids and generated keys repeatable; by default each
         emulator draws its own, so two emulators (a migration's source and
         target) never share ids.
@@ -251,7 +253,7 @@ class Emulator:
 
     def __init__(self, seed: Any = "default", *, host: str = "127.0.0.1", port: int = 0,
                  token_lifetime: int | None = None, job_slots: int | None = None, random_seed: int | None = None,
-                 max_body: int = DEFAULT_MAX_BODY):
+                 max_body: int = DEFAULT_MAX_BODY, start_time: float | None = None):
         self.host = check_loopback(host)
         self._port = port
         self._seed = seed
@@ -259,7 +261,7 @@ class Emulator:
         self._token_lifetime = token_lifetime
         self._job_slots = job_slots
         self.max_body = max_body
-        self.clock = Clock()
+        self.clock = Clock(start=start_time)
         self.faults = Faults()
         self.state = self._new_state(seed)
         self.app = App(self.state, self.faults, control=self._control)

@@ -123,7 +123,8 @@ class People(Core):
         before = _snapshot(user, _USER_AUDITED)
         for key in USER_DEFAULTS:
             if key in contract and key != "lastLoginDateTime":
-                user[key] = contract[key]
+                # an empty id means "none", as the Server stores it (no false audit change from null to "")
+                user[key] = None if key == "defaultCredentialId" and contract[key] == "" else contract[key]
         user["firstName"], user["lastName"] = contract["firstName"], contract["lastName"]
         user["email"] = contract["email"]
         if user["isApiEnabled"] and not user.get("apiKey"):
