@@ -67,7 +67,7 @@ class Summary:
 
     def __str__(self) -> str:
         verb = "would send" if self.dry_run else "succeeded"
-        text = (f"{self.action}: {self.rows} rows, {self.succeeded} {verb}, {self.failed} failed "
+        text = (f"{self.action}: {_rows(self.rows)}, {self.succeeded} {verb}, {self.failed} failed "
                 f"in {self.elapsed:.1f} s")
         if self.from_journal:
             text += f" ({self.from_journal} from the journal)"
@@ -79,6 +79,12 @@ class Summary:
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+    def as_frame(self) -> pd.DataFrame:
+        """The summary as a one-row frame of plain types (for a sheet, a CSV or ``Alteryx.write``)."""
+        values = {k: (json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v)
+                  for k, v in self.as_dict().items()}
+        return pd.DataFrame([values])
 
 
 class Result:
@@ -117,17 +123,20 @@ class Result:
                          .head(5).to_html(index=False))
         return "".join(parts)
 
-    def expand(self, column: str = "Response") -> pd.DataFrame:
+    def expand(self, keep: Iterable[str] | str = (), column: str = "Response") -> pd.DataFrame:
         """The JSON answers of successful rows as rows of their own.
 
-        One row per returned object (a list answer gives one row per item),
+        One row per returned object (a list answer gives one row per item; a
+        bare value, such as the id a create answers, a ``value`` column),
         flattened with :func:`pandas.json_normalize` (nested fields become
-        ``parent.child`` columns), with the ``RecordID`` it came from first.
+        ``parent.child`` columns; lists and objects left inside are JSON
+        text, so every cell is a plain value), with the ``RecordID`` it came
+        from first, and the input columns named in *keep* after it.
         """
-        return expand_json(self.success, column)
+        return expand_json(self.success, column, keep=keep)
 
 
-def expand_json(frame: pd.DataFrame, column: str = "Response") -> pd.DataFrame:
+def expand_json(frame: pd.DataFrame, column: str = "Response", keep: Iterable[str] | str = ()) -> pd.DataFrame:
     records: list[Any] = []
     counts: list[int] = []
     for text in frame[column].tolist() if column in frame else []:
@@ -145,14 +154,37 @@ def expand_json(frame: pd.DataFrame, column: str = "Response") -> pd.DataFrame:
         records.extend(items)
         counts.append(len(items))
     expanded = pd.json_normalize(records) if records else pd.DataFrame()
-    ids = frame[frames.RECORD_ID].repeat(counts).reset_index(drop=True) if len(frame) else pd.Series([], dtype=object)
-    expanded.insert(0, frames.RECORD_ID, ids.to_numpy() if len(ids) else ids)
+    for name in expanded.columns:
+        values = expanded[name]
+        if values.dtype == object and any(isinstance(v, (list, dict)) for v in values):
+            expanded[name] = [json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+                              for v in values]
+    carried = [frames.RECORD_ID] + [c for c in ([keep] if isinstance(keep, str) else list(keep))
+                                    if c != frames.RECORD_ID]
+    missing = [c for c in carried if c not in frame.columns]
+    if missing:
+        raise KeyError(f"expand(keep=...): no column {', '.join(map(repr, missing))} in the success frame")
+    for offset, name in enumerate(carried):
+        values = frame[name].repeat(counts).reset_index(drop=True) if len(frame) else pd.Series([], dtype=object)
+        target = name if name not in expanded.columns or name == frames.RECORD_ID else f"input.{name}"
+        expanded.insert(offset, target, values.to_numpy() if len(values) else values)
     return expanded
 
 
 # --------------------------------------------------------------------------
 # progress
 # --------------------------------------------------------------------------
+
+
+def _tqdm() -> Any:
+    """tqdm's notebook bar when Jupyter widgets are there, its text bar otherwise (no widget warning)."""
+    import importlib.util
+
+    if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is None:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm
 
 
 def _in_designer() -> bool:
@@ -170,19 +202,29 @@ def _interactive() -> bool:
         return False
 
 
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
 class Progress:
-    def __init__(self, total: int, label: str, show: bool | None):
+    """A tqdm bar at a terminal or in a notebook; plain lines in Designer's Python tool; else nothing.
+
+    *total* is the number of rows to send; *rows*, when larger, the number in
+    the frame (the others were refused before sending or taken from a journal).
+    """
+
+    def __init__(self, total: int, label: str, show: bool | None, rows: int | None = None):
         self.plain = _in_designer() and show is not False
         self.bar = None
         if show is None:
             show = _interactive()
         if show and not self.plain and total:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc=label, unit="row", leave=True)
+            self.bar = _tqdm()(total=total, desc=label, unit="row", leave=True)
         self.label = label
         if self.plain:
-            print(f"axframe: {label}: {total} rows", flush=True)
+            held = (rows or total) - total
+            extra = f" ({_rows(held)} not to send: refused before sending or already done)" if held > 0 else ""
+            print(f"axframe: {label}: sending {total} of {_rows(rows or total)}{extra}", flush=True)
 
     def update(self, n: int = 1) -> None:
         if self.bar is not None:
@@ -241,17 +283,8 @@ def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro:
     keys = [record_key(r[frames.RECORD_ID]) for r in records]
 
     # RecordIDs: present and unique
-    seen: dict[str, int] = {}
-    for pos, rec in enumerate(records):
-        if frames.is_missing(rec[frames.RECORD_ID]):
-            rows[pos] = _Row(False, error_type=ErrorType.INVALID_RECORD_ID, error="RecordID is empty", sent=False)
-        else:
-            seen[keys[pos]] = seen.get(keys[pos], 0) + 1
-    for pos in range(n):
-        if rows[pos] is None and seen[keys[pos]] > 1:
-            rows[pos] = _Row(False, error_type=ErrorType.DUPLICATE_RECORD_ID,
-                             error=f"RecordID {keys[pos]!r} appears {seen[keys[pos]]} times; each must be unique",
-                             sent=False)
+    for pos, problem in frames.record_id_problems([r[frames.RECORD_ID] for r in records]).items():
+        rows[pos] = _Row(False, error_type=problem.error_type, error=problem.error, sent=False)
 
     # rows already finished in an earlier run, and rows it left in flight
     book = Journal(journal, endpoint.name) if journal is not None and not dry_run else None
@@ -287,7 +320,7 @@ def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro:
 
     stats_before = dict(conn.stats)
     tokens_before = conn.tokens_requested
-    bar = Progress(len(plans), endpoint.name, progress)
+    bar = Progress(len(plans), endpoint.name, progress, rows=n)
     bar.update(0)
     target = Path(download_dir or DEFAULT_DOWNLOAD_DIR) if endpoint.binary else None
     if book is not None:

@@ -174,26 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def read_env_file(path: str) -> dict[str, str]:
-    """``KEY=VALUE`` lines (``export`` and quotes allowed, ``#`` comments) of a .env file."""
-    values: dict[str, str] = {}
+    """The ``KEY=VALUE`` lines of a .env file (see :func:`axframe.client.load_env_file`)."""
+    from .client import load_env_file
+    from .errors import ConfigurationError
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read the env file {path}: {exc.strerror}") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export "):]
-        key, sep, value = line.partition("=")
-        if not sep:
-            raise UsageError(f"{path}:{number}: expected KEY=VALUE")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+        return load_env_file(path)
+    except ConfigurationError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -340,8 +328,15 @@ def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     from .io import read_frame, write_frame, write_results
     from .jobs import DEFAULT_JOB_TIMEOUT, DEFAULT_MAX_QUEUED, run_jobs
 
+    from . import frames
+    from .errors import FrameError
+
     input_path = Path(args.input).expanduser()
     frame = read_frame(input_path, sheet=args.sheet)
+    try:  # a frame that cannot be used at all is refused before connecting: nothing is sent
+        frames.prepare_input(frame)
+    except FrameError as exc:
+        raise UsageError(f"{input_path}: {exc}") from None
     output = Path(args.output).expanduser() if args.output else default_output(input_path)
     conn = _connect(args)
     interactive = sys.stderr.isatty() if args.progress is None else args.progress

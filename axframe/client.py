@@ -27,7 +27,7 @@ from .auth import TokenAuth, install_log_filter, mask, oauth1_auth, redact, regi
 from .catalogue import Endpoint
 from .errors import AuthenticationError, ConfigurationError, ErrorType, ServerUnreachable
 
-__all__ = ["Connection", "Call", "Outcome", "authenticate", "normalise_base_url"]
+__all__ = ["Connection", "Call", "Outcome", "authenticate", "normalise_base_url", "load_env_file"]
 
 log = logging.getLogger("axframe")
 
@@ -114,6 +114,31 @@ def normalise_base_url(base_url: str, legacy: bool = False) -> str:
         raise ConfigurationError("this is the legacy OAuth1 address (/gallery/api); use the /webapi address, "
                                  "or authenticate(..., legacy=True) for a Server older than 2022.1")
     return url + "/webapi"
+
+
+def load_env_file(path: str | os.PathLike) -> dict[str, str]:
+    """The ``KEY=VALUE`` lines of a .env file (``export`` and quotes allowed, ``#`` comments)."""
+    from pathlib import Path
+
+    values: dict[str, str] = {}
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the settings file {path}: {exc.strerror}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):]
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise ConfigurationError(f"{path}:{number}: expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -469,7 +494,8 @@ def _user_agent() -> str:
 def authenticate(base_url: str | None = None, client_id: str | None = None, client_secret: str | None = None, *,
                  legacy: bool = False, verify: bool | None = None, ca_bundle: str | None = None,
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, max_workers: int | str = DEFAULT_WORKERS,
-                 max_per_second: float | None = None, retry: retrying.RetryPolicy | None = None) -> Connection:
+                 max_per_second: float | None = None, retry: retrying.RetryPolicy | None = None,
+                 env_file: str | os.PathLike | None = None) -> Connection:
     """Connect to a Server and check the keys, before any row is touched.
 
     Parameters
@@ -495,6 +521,11 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
         A cap on calls per second across all threads.
     retry : RetryPolicy, optional
         How hard to retry 429/502/503/504 and broken connections.
+    env_file : path, optional
+        A file of ``KEY=VALUE`` lines (``AXFRAME_BASE_URL``,
+        ``AXFRAME_CLIENT_ID``, ``AXFRAME_CLIENT_SECRET``, ``AXFRAME_CA_BUNDLE``)
+        readable only by you: keys out of code and notebooks.  Arguments win
+        over environment variables, which win over the file.
 
     Returns
     -------
@@ -505,12 +536,18 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
     ConfigurationError, AuthenticationError, ServerUnreachable
         Before anything else is sent.
     """
-    base_url = base_url or os.environ.get(ENV_BASE_URL)
-    client_id = client_id or os.environ.get(ENV_CLIENT_ID)
-    client_secret = client_secret or os.environ.get(ENV_CLIENT_SECRET)
+    from_file = load_env_file(env_file) if env_file is not None else {}
+
+    def setting(name: str) -> str | None:
+        return os.environ.get(name) or from_file.get(name) or None
+
+    base_url = base_url or setting(ENV_BASE_URL)
+    client_id = client_id or setting(ENV_CLIENT_ID)
+    client_secret = client_secret or setting(ENV_CLIENT_SECRET)
+    register_secret(client_secret)
     if base_url is None:
         raise ConfigurationError(f"a base URL is needed: pass base_url or set {ENV_BASE_URL}")
-    ca_bundle = ca_bundle or os.environ.get(ENV_CA_BUNDLE)
+    ca_bundle = ca_bundle or setting(ENV_CA_BUNDLE)
     if ca_bundle and not os.path.isfile(ca_bundle):
         raise ConfigurationError(f"the CA bundle {ca_bundle!r} does not exist")
     verify_setting: bool | str = ca_bundle if ca_bundle and verify is not False else (verify is not False)

@@ -35,7 +35,7 @@ from .client import Call
 from .errors import ErrorType, FrameError
 from .merge import MergeSpec, merge_spec
 
-__all__ = ["RECORD_ID", "CONTRACT", "OUTPUT_COLUMNS", "add_record_id", "prepare_input", "Planned", "Problem",
+__all__ = ["RECORD_ID", "CONTRACT", "OUTPUT_COLUMNS", "add_record_id", "record_id_problems", "prepare_input", "Planned", "Problem",
            "plan_row", "contract_columns_for", "is_missing", "as_text"]
 
 RECORD_ID = "RecordID"
@@ -81,6 +81,25 @@ def _plain_json(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, (str, bytes)) and getattr(value, "ndim", None) == 0:
         return value.item()  # numpy scalars (np.int64 from a frame, say)
     return value
+
+
+def record_id_problems(values: Sequence[Any]) -> dict[int, Problem]:
+    """Positions whose RecordID is empty or repeated, with the row failure each gets."""
+    from .journal import record_key
+
+    keys = [None if is_missing(v) else record_key(v) for v in values]
+    counts: dict[str, int] = {}
+    for key in keys:
+        if key is not None:
+            counts[key] = counts.get(key, 0) + 1
+    problems: dict[int, Problem] = {}
+    for pos, key in enumerate(keys):
+        if key is None:
+            problems[pos] = Problem(ErrorType.INVALID_RECORD_ID, "RecordID is empty")
+        elif counts[key] > 1:
+            problems[pos] = Problem(ErrorType.DUPLICATE_RECORD_ID,
+                                    f"RecordID {key!r} appears {counts[key]} times; each must be unique")
+    return problems
 
 
 def add_record_id(frame: pd.DataFrame, start: int = 1, column: str = RECORD_ID) -> pd.DataFrame:

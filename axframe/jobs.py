@@ -913,20 +913,11 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
     n = len(records)
     ends: list[tuple[_End, _Job | None] | None] = [None] * n
     keys = [record_key(r[frames.RECORD_ID]) for r in records]
-    counts: dict[str, int] = {}
-    for pos, rec in enumerate(records):
-        if not frames.is_missing(rec[frames.RECORD_ID]):
-            counts[keys[pos]] = counts.get(keys[pos], 0) + 1
+    bad_ids = frames.record_id_problems([r[frames.RECORD_ID] for r in records])
     jobs: list[_Job] = []
     for pos, rec in enumerate(records):
-        if frames.is_missing(rec[frames.RECORD_ID]):
-            ends[pos] = (_End(False, error_type=ErrorType.INVALID_RECORD_ID, error="RecordID is empty",
-                              sent=False), None)
-            continue
-        if counts[keys[pos]] > 1:
-            ends[pos] = (_End(False, error_type=ErrorType.DUPLICATE_RECORD_ID,
-                              error=f"RecordID {keys[pos]!r} appears {counts[keys[pos]]} times; each must be unique",
-                              sent=False), None)
+        if pos in bad_ids:
+            ends[pos] = (_End(False, error_type=bad_ids[pos].error_type, error=bad_ids[pos].error, sent=False), None)
             continue
         planned = _plan(rec, chosen_api, answer_columns, file_questions, conn.legacy)
         if isinstance(planned, _End):
@@ -937,8 +928,8 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
 
     stats_before = dict(conn.stats)
     tokens_before = conn.tokens_requested
-    label = "jobs"
-    bar = bulk.Progress(len(jobs), label, progress)
+    label = "run_jobs"
+    bar = bulk.Progress(len(jobs), label, progress, rows=n)
     bar.update(0)
     fetch = None
     folder = Path(output_folder or DEFAULT_OUTPUT_DIR)

@@ -661,22 +661,9 @@ class _Out:
 
 
 def _record_id_problems(df: pd.DataFrame) -> dict[int, _Out]:
-    """Rows with an empty or repeated RecordID (like the bulk engine)."""
-    from .journal import record_key
-
-    problems: dict[int, _Out] = {}
-    keys = [record_key(v) for v in df[frames.RECORD_ID].tolist()]
-    counts: dict[str, int] = {}
-    for pos, value in enumerate(df[frames.RECORD_ID].tolist()):
-        if frames.is_missing(value):
-            problems[pos] = _Out().fail(ErrorType.INVALID_RECORD_ID, "RecordID is empty")
-        else:
-            counts[keys[pos]] = counts.get(keys[pos], 0) + 1
-    for pos, key in enumerate(keys):
-        if pos not in problems and counts.get(key, 0) > 1:
-            problems[pos] = _Out().fail(ErrorType.DUPLICATE_RECORD_ID,
-                                        f"RecordID {key!r} appears {counts[key]} times; each must be unique")
-    return problems
+    """Rows with an empty or repeated RecordID (the engine's own check)."""
+    return {pos: _Out().fail(p.error_type, p.error)
+            for pos, p in frames.record_id_problems(df[frames.RECORD_ID].tolist()).items()}
 
 
 def _text_column(values: list) -> pd.Series:
@@ -1304,7 +1291,7 @@ def migrate(source: Connection, target: Connection, frame: Any = None, *, owner:
     run = _Migration(source, target, credentials=credentials or {}, unmovable=unmovable, reset_flag=reset_flag,
                      dry_run=dry_run, package_dir=folder)
     summary = Summary("migrate", dry_run=dry_run)
-    bar = Progress(len(specs), "migrate", progress)
+    bar = Progress(len(specs), "migrate", progress, rows=len(df))
     try:
         _run_rows(sorted(specs), lambda pos: _migrate_row(run, specs[pos]), workers, bar, outs)
     finally:
@@ -1696,7 +1683,7 @@ def deploy(conn: Connection, folder: str | os.PathLike, *, owner: str, recursive
     df = pd.DataFrame({frames.RECORD_ID: pd.array(range(1, len(items) + 1), dtype="int64")})
     summary = Summary("deploy", dry_run=dry_run)
     todo = [pos for pos, out in enumerate(outs) if out is None]
-    bar = Progress(len(todo), "deploy", progress)
+    bar = Progress(len(todo), "deploy", progress, rows=len(items))
     _run_rows(todo, lambda pos: _deploy_file(run, items[pos], owner), workers, bar, outs)
     counter.fill(summary)
     result = _shape(df, outs, _DEPLOY_COLUMNS, summary)

@@ -310,3 +310,22 @@ def test_legacy_oauth1_mode(server):
 def test_frame_of_dicts_and_no_frame(conn):
     assert ax.get(conn, "usergroups.list").failure.empty
     assert ax.create(conn, "collections.create", [{"RecordID": 1, "name": "From dicts"}]).failure.empty
+
+
+def test_expand_keeps_plain_cells_and_input_columns(conn):
+    result = ax.create(conn, "collections.create", pd.DataFrame({"RecordID": [1, 2], "name": ["Kept A", "Kept B"]}))
+    ids = result.expand(keep="name")
+    assert list(ids.columns) == ["RecordID", "name", "value"]
+    assert list(ids["name"]) == ["Kept A", "Kept B"]
+    users = ax.get(conn, "users.list", pd.DataFrame({"RecordID": [1], "view": ["Full"]})).expand()
+    assert users["sharedCredentialIds"].map(type).eq(str).all()  # lists become JSON text
+    assert json.loads(users["sharedCredentialIds"].iloc[0]) == []
+    with pytest.raises(KeyError, match="nope"):
+        result.expand(keep=["nope"])
+
+
+def test_summary_as_a_plain_one_row_frame(conn):
+    result = ax.create(conn, "collections.create", pd.DataFrame({"RecordID": [1, 2], "name": ["S", ""]}))
+    frame = result.summary.as_frame()
+    assert len(frame) == 1 and frame.loc[0, "failed"] == 1
+    assert json.loads(frame.loc[0, "error_types"]) == {"InvalidContract": 1}

@@ -262,7 +262,7 @@ def test_jobs_cell_splits_jobs_and_gathers_outputs(designer, designer_env, serve
     assert sorted(outputs["Region"]) == ["East", "North", "West"]
     assert set(outputs["JobId"]) == set(run[1]["JobId"])
     assert run[4].loc[0, ["rows", "succeeded", "failed", "jobs", "outputs"]].tolist() == [4, 3, 1, 4, 3]
-    assert "axframe: jobs: 4 rows" in run.printed and "4 rows, 3 succeeded, 1 failed" in run.printed
+    assert "axframe: run_jobs: sending 4 of 4 rows" in run.printed and "4 rows, 3 succeeded, 1 failed" in run.printed
 
 
 def test_jobs_cell_with_no_failures(designer, designer_env, server, capsys, app_id):
@@ -301,8 +301,6 @@ def test_version_and_install_cells(designer, capsys):
     assert " " not in offline[1].split("--find-links=", 1)[1], "the tool splits install_type at spaces"
 
 
-@pytest.mark.xfail(strict=True, reason="Result.expand() keeps JSON arrays as Python lists in object cells "
-                                       "(axframe.bulk.expand_json); the Python tool refuses them")
 def test_expanded_answers_go_straight_to_an_anchor(designer, conn):
     result = ax.create(conn, "users.create", samples.users().iloc[:2], progress=False)
     designer.Alteryx.write(result.expand(), 4)
