@@ -197,35 +197,47 @@ def large_listing(emu: EmulatorProcess, users: int = 100_000, rounds: int = 2) -
 
 
 def pace(emu: EmulatorProcess, capacities: tuple[int, ...] = (4, 32), rows: int = 1200, latency: float = 0.02,
-         sweep: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)) -> list[Figure]:
+         sweep: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64), rounds: int = 2) -> list[Figure]:
+    """``max_workers="auto"`` against every fixed worker count of *sweep*, on a Server that serves
+    *capacity* calls at once and refuses (429) what does not fit in its queue.
+
+    Each configuration runs *rounds* times, interleaved (forwards, then backwards, ...), and keeps its
+    best run, so that neither side profits from the machine's quiet moments.  The Server with the
+    smaller capacity gets proportionally fewer rows (its runs are slower), never fewer than 400.
+    """
     emu.reset("empty")
     group = emu.seed({"userGroups": [{"ref": "g", "name": "Pace", "role": "Viewer"}]})["group:g"]
-    frame = ax.add_record_id(pd.DataFrame({"userGroupId": [group] * rows}))
     figures = []
     for capacity in capacities:
+        n = max(min(rows, 400), rows * capacity // max(capacities))
+        frame = ax.add_record_id(pd.DataFrame({"userGroupId": [group] * n}))
         emu.faults(capacity=capacity, latency=latency, queue_limit=capacity, overload_status=429, retry_after=1)
-        best_rate, best_workers = 0.0, 0
-        sweep_rates: dict[int, int] = {}
-        for workers in sweep:
-            conn = ax.authenticate(emu.url, *emu.curator, retry=FAST)
-            elapsed, result = timed(lambda: ax.get(conn, "usergroups.get", frame, max_workers=workers, progress=False))
-            conn.close()
-            rate = len(result.success) / elapsed
-            sweep_rates[workers] = round(rate)
-            if rate > best_rate:
-                best_rate, best_workers = rate, workers
-        before = emu.stats()["faults"]["counters"].get("overloaded", 0)
-        conn = ax.authenticate(emu.url, *emu.curator, retry=FAST)
-        elapsed, result = timed(lambda: ax.get(conn, "usergroups.get", frame, max_workers="auto", progress=False))
-        conn.close()
-        refused = emu.stats()["faults"]["counters"].get("overloaded", 0) - before
-        rate = len(result.success) / elapsed
-        per_thousand = refused * 1000 / rows
+        configs: list[int | str] = [*sweep, "auto"]
+        rates: dict[int | str, float] = {}
+        refused = failed = 0
+        for round_ in range(rounds):
+            for workers in configs if round_ % 2 == 0 else configs[::-1]:
+                before = emu.stats()["faults"]["counters"].get("overloaded", 0)
+                conn = ax.authenticate(emu.url, *emu.curator, retry=FAST)
+                elapsed, result = timed(lambda: ax.get(conn, "usergroups.get", frame, max_workers=workers,
+                                                       progress=False))
+                conn.close()
+                rates[workers] = max(rates.get(workers, 0.0), len(result.success) / elapsed)
+                if workers == "auto":
+                    refused += emu.stats()["faults"]["counters"].get("overloaded", 0) - before
+                    failed += len(result.failure)
+        rate = rates.pop("auto")
+        best_workers = max(rates, key=lambda w: rates[w])
+        best_rate = rates[best_workers]
+        per_thousand = refused * 1000 / (n * rounds)
+        sweep_rates = {w: round(r) for w, r in rates.items()}
         figures.append(Figure("6 finding the pace", f"K={capacity}: auto / best fixed", rate / best_rate, ">= 0.8",
-                              rate / best_rate >= 0.8, f"auto {rate:,.0f}/s vs {best_rate:,.0f}/s at "
-                              f"{best_workers} workers (sweep, calls/s by workers: {sweep_rates})", "x"))
+                              rate / best_rate >= 0.8, f"{n} rows, best of {rounds}: auto {rate:,.0f}/s vs "
+                              f"{best_rate:,.0f}/s at {best_workers} workers (calls/s by workers: {sweep_rates})",
+                              "x"))
         figures.append(Figure("6 finding the pace", f"K={capacity}: 429s per 1,000 rows with auto", per_thousand,
-                              "<= 5", per_thousand <= 5, f"{refused} refusals, {len(result.failure)} failed rows"))
+                              "<= 5", per_thousand <= 5, f"{refused} refusals, {failed} failed rows "
+                              f"in {rounds} runs"))
     emu.faults()
     return figures
 

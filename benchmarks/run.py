@@ -28,12 +28,12 @@ SIZES = {
              "latency": dict(rows=2000, workers=16, latency=0.05, sequential_rows=200, token_lifetime=3),
              "listing": dict(users=100_000, rounds=2),
              "jobs": dict(jobs=500, slots=8, run_seconds=0.2),
-             "pace": dict(capacities=(4, 32), rows=1500, latency=0.02, sweep=(2, 4, 8, 16, 32, 64))},
+             "pace": dict(capacities=(4, 32), rows=3000, latency=0.02, sweep=(4, 8, 16, 32, 64))},
     "quick": {"overhead": dict(rows=40, rounds=1),
               "latency": dict(rows=64, workers=16, latency=0.01, sequential_rows=8, token_lifetime=1),
               "listing": dict(users=500, rounds=1),
               "jobs": dict(jobs=12, slots=4, run_seconds=0.05),
-              "pace": dict(capacities=(4,), rows=60, latency=0.005, sweep=(2, 8))},
+              "pace": dict(capacities=(4,), rows=60, latency=0.005, sweep=(2, 8), rounds=1)},
 }
 
 

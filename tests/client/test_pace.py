@@ -23,11 +23,11 @@ def feed(gate: AdaptiveGate, clock: FakeClock, n: int, latency: float, per_secon
         gate.release(latency, status=status)
 
 
-def one_window(gate: AdaptiveGate, clock: FakeClock, latency: float, rate) -> None:
-    """Complete calls until the gate closes a window; *rate(limit)* is the throughput."""
+def one_window(gate: AdaptiveGate, clock: FakeClock, latency, rate) -> None:
+    """Complete calls until the gate closes a window; *rate(limit)* and *latency(limit)* model the Server."""
     windows = gate._previous
     while gate._previous is windows:
-        feed(gate, clock, 1, latency, per_second=rate(gate.limit))
+        feed(gate, clock, 1, latency(gate.limit), per_second=rate(gate.limit))
 
 
 def test_ramps_while_throughput_grows_then_settles():
@@ -38,11 +38,14 @@ def test_ramps_while_throughput_grows_then_settles():
     def rate(limit):
         return 50 * min(limit, capacity)
 
+    def latency(limit):  # beyond its capacity the Server queues: latency grows (Little's law)
+        return 0.02 * max(1.0, limit / capacity)
+
     for _ in range(8):
-        one_window(gate, clock, 0.02, rate)
+        one_window(gate, clock, latency, rate)
     assert not gate.ramping
     assert capacity * 0.75 <= gate.limit <= capacity * 1.5
-    assert [limit for _, limit in gate.history][:4] == [4, 6, 9, 13.5]
+    assert [limit for _, limit in gate.history][:4] == [4, 8, 16, 32]
 
 
 def test_refusals_halve_once_per_burst():
@@ -60,15 +63,37 @@ def test_refusals_halve_once_per_burst():
     assert gate.limit == 4
 
 
-def test_rising_latency_without_gain_steps_down():
+def test_probe_that_does_not_pay_is_undone_and_falling_throughput_steps_down():
     clock = FakeClock()
     gate = AdaptiveGate(start=10, window=10, clock=clock)
     gate.ramping = False
-    feed(gate, clock, 25, 0.02, per_second=500)   # sets the best latency
-    limit = gate.limit
-    feed(gate, clock, 30, 0.08, per_second=500)   # 4x latency, same throughput
-    feed(gate, clock, 30, 0.08, per_second=500)
-    assert gate.limit < limit
+
+    def flat(limit):  # the Server is saturated: more calls in flight earn nothing
+        return 500
+
+    one_window(gate, clock, lambda limit: 0.02, flat)   # sets the best latency, then probes upwards
+    assert gate.limit == 11
+    one_window(gate, clock, lambda limit: 0.08, flat)   # the probe raised latency, not throughput: undone
+    assert gate.limit == 10
+    for _ in range(2):                                  # resting: high latency alone does not move it
+        one_window(gate, clock, lambda limit: 0.08, flat)
+        assert gate.limit == 10
+    one_window(gate, clock, lambda limit: 0.08, lambda limit: 300)  # and throughput fell: step down
+    assert gate.limit == 9
+
+
+def test_probe_that_pays_is_kept():
+    clock = FakeClock()
+    gate = AdaptiveGate(start=10, window=10, clock=clock)
+    gate.ramping = False
+
+    def rate(limit):  # still below capacity: every call in flight adds throughput
+        return 50 * limit
+
+    one_window(gate, clock, lambda limit: 0.02, rate)
+    assert gate.limit == 11
+    one_window(gate, clock, lambda limit: 0.02, rate)   # +10% throughput: kept, and the next probe follows
+    assert gate.limit > 11
 
 
 def test_limit_bounds_concurrency():
