@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__, catalogue
+from .emulator.state.legacy import PAGING_MODES
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_ROWS_FAILED", "EXIT_USAGE"]
 
@@ -161,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", default="default", help="'default', 'empty' or a JSON/YAML seed file")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
     p.add_argument("--job-slots", type=int, default=None, help="jobs that run at once (default 4)")
+    p.add_argument("--admin-paging", choices=PAGING_MODES, default=None,
+                   help="how the paged Admin listings count pages (default one-based)")
     p.add_argument("--json", action="store_true", help="print the URL and keys as one JSON line")
     p = sub.add_parser("demo", help="a bulk change from the sample data against an in-process emulator")
     p.add_argument("--output-dir", default="axframe-demo", help="where inputs and results go (default ./axframe-demo)")
@@ -449,6 +452,8 @@ def cmd_emulator(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     argv = ["--port", str(args.port), "--seed", args.seed, "--latency", str(args.latency)]
     if args.job_slots:
         argv += ["--job-slots", str(args.job_slots)]
+    if args.admin_paging:
+        argv += ["--admin-paging", args.admin_paging]
     if args.json:
         argv.append("--json")
     return emulator_main(argv)

@@ -215,8 +215,11 @@ class Pager:
 
     Notes
     -----
-    ``page`` is zero-based for ``workflows/all`` and one-based elsewhere
-    (``docs/emulator.md``).  :meth:`pages` reads in order until a page holds
+    ``page`` is zero-based for ``workflows/all`` (documented).  For the other
+    listings the Server's base is not documented, so with ``first_page=None``
+    the pager finds out: it reads page 0, and takes the Server to count from 1
+    when page 0 is refused, or is empty while page 1 is not, or is the same
+    as page 1 (at most one extra call).  :meth:`pages` reads in order until a page holds
     fewer than ``page_size`` items; with ``total`` known it first fetches the
     pages that total fills concurrently, then goes on in order in case more
     arrived; with ``readahead`` > 1 it fetches that many pages at a time (at
@@ -225,7 +228,9 @@ class Pager:
     """
 
     def __init__(self, conn: Connection, action: str, params: Mapping[str, Any] | None = None, *,
-                 page_size: int = 500, max_workers: int | None = None):
+                 page_size: int = 500, max_workers: int | None = None, first_page: int | None = None):
+        if first_page not in (None, 0, 1) or isinstance(first_page, bool):
+            raise ConfigurationError(f"first_page must be 0, 1 or None (find out), not {first_page!r}")
         try:
             self.endpoint = catalogue.find(action)
         except catalogue.UnknownAction as exc:
@@ -243,7 +248,7 @@ class Pager:
         self.conn = conn
         self.params = {k: v for k, v in (params or {}).items() if not frames.is_missing(v)}
         self.page_size = page_size
-        self.first = 0 if self.endpoint.name in _ZERO_BASED else 1
+        self.first: int | None = 0 if self.endpoint.name in _ZERO_BASED else first_page
         self.workers = _workers(conn, max_workers)
         self.calls = 0
         self._lock = threading.Lock()
@@ -276,19 +281,45 @@ class Pager:
                                    thread_name_prefix="axframe-page") as pool:
             return list(pool.map(self.fetch, numbers))
 
+    def _start(self) -> tuple[list[list], int]:
+        """The pages read to learn the Server's first page number, and the next number to read."""
+        if self.first is not None:
+            return [], self.first
+        try:
+            zero = self.fetch(0)
+        except ListingError as exc:
+            if exc.status is None or exc.status in (401, 403):
+                raise
+            self.first = 1  # page 0 refused: the Server counts from 1
+            log.debug("%s: page 0 refused (%s); counting pages from 1", self.endpoint.name, exc.status)
+            return [], 1
+        if zero and len(zero) < self.page_size:
+            return [zero], 1  # the whole listing, whichever way the Server counts (so still unknown)
+        one = self.fetch(1)
+        if not zero or one == zero:
+            self.first = 1  # page 0 empty, or read as page 1
+            return [one], 2
+        self.first = 0
+        return [zero, one], 2
+
     def pages(self, total: int | None = None, readahead: int = 1) -> Iterator[list]:
         """Yield the pages in order, up to and including the first short one."""
-        number = self.first
+        if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
+            raise ConfigurationError(f"total must be a whole number, not {total!r}")
+        read, number = self._start()
+        for page in read:
+            yield page
+            if len(page) < self.page_size:
+                return
         if total is not None:
-            if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-                raise ConfigurationError(f"total must be a whole number, not {total!r}")
-            count = max(1, math.ceil(total / self.page_size))
-            numbers = list(range(number, number + count))
-            for page in self._fetch_many(numbers):
-                yield page
-                if len(page) < self.page_size:
-                    return
-            number += count
+            count = max(1, math.ceil(total / self.page_size)) - len(read)
+            if count > 0:
+                numbers = list(range(number, number + count))
+                for page in self._fetch_many(numbers):
+                    yield page
+                    if len(page) < self.page_size:
+                        return
+                number += count
         window = max(1, int(readahead))
         while True:
             numbers = list(range(number, number + window))
@@ -341,7 +372,7 @@ def _listing_frame(items: list, flatten: bool = True) -> pd.DataFrame:
 
 def admin_listing(conn: Connection, name: str, *, page_size: int = 500, total: int | None = None,
                   readahead: int = 1, max_workers: int | None = None, flatten: bool = True,
-                  **params: Any) -> pd.DataFrame:
+                  first_page: int | None = None, **params: Any) -> pd.DataFrame:
     """A paged Admin listing, every page of it, as one dataframe.
 
     Parameters
@@ -364,6 +395,9 @@ def admin_listing(conn: Connection, name: str, *, page_size: int = 500, total: i
         Pages in flight at once (default: the connection's).
     flatten : bool
         Nested objects become ``parent.child`` columns (default True).
+    first_page : 0, 1 or None
+        How the Server numbers pages, when known; ``None`` (default) finds out
+        with page 0 (see :class:`Pager`).  ``workflows/all`` is always 0.
     **params
         The listing's other query parameters, named as in the API
         (``subscriptionId``, ``startDate``, ``useEvents``...).
@@ -384,7 +418,7 @@ def admin_listing(conn: Connection, name: str, *, page_size: int = 500, total: i
     action = LISTINGS.get(name, name)
     if action == "admin_v1.audit_log":
         raise ConfigurationError("use axframe.migrate.audit_log(conn, entity) for the audit log")
-    pager = Pager(conn, action, params, page_size=page_size, max_workers=max_workers)
+    pager = Pager(conn, action, params, page_size=page_size, max_workers=max_workers, first_page=first_page)
     return _listing_frame(pager.all(total, readahead), flatten)
 
 
@@ -466,7 +500,8 @@ def _audit_frame(items: list, expand_values: bool) -> pd.DataFrame:
 
 def audit_log(conn: Connection, entity: str | Iterable[str], *, start: Any = None, end: Any = None,
               page_size: int = 500, total: int | Mapping[str, int] | None = None, readahead: int = 1,
-              max_workers: int | None = None, expand_values: bool = True) -> pd.DataFrame:
+              max_workers: int | None = None, expand_values: bool = True,
+              first_page: int | None = None) -> pd.DataFrame:
     """Every audit event of an entity type, as one dataframe (``GET /admin/v1/auditlog``).
 
     Parameters
@@ -494,6 +529,9 @@ def audit_log(conn: Connection, entity: str | Iterable[str], *, start: Any = Non
     expand_values : bool
         Add ``old.<property>`` and ``new.<property>`` columns from
         ``oldValues``/``newValues`` where they are JSON objects (default True).
+    first_page : 0, 1 or None
+        How the Server numbers pages, when known; ``None`` (default) finds out
+        with page 0 (see :class:`Pager`).
 
     Returns
     -------
@@ -521,8 +559,10 @@ def audit_log(conn: Connection, entity: str | Iterable[str], *, start: Any = Non
         totals = {e: total for e in entities}
     items: list = []
     for name in entities:
-        pager = Pager(conn, "admin_v1.audit_log", {"entity": name}, page_size=page_size, max_workers=max_workers)
+        pager = Pager(conn, "admin_v1.audit_log", {"entity": name}, page_size=page_size, max_workers=max_workers,
+                      first_page=first_page)
         items.extend(pager.all(totals.get(name), readahead))
+        first_page = pager.first  # learnt once for all the entities (None while it is still unknown)
     df = _audit_frame(items, expand_values)
     if low is not None or high is not None:
         keep = df["timestamp"].notna()

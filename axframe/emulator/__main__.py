@@ -9,6 +9,7 @@ import sys
 import threading
 
 from .server import Emulator
+from .state.legacy import PAGING_MODES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token-lifetime", type=int, default=None, help="token lifetime in seconds (default 3599)")
     parser.add_argument("--job-slots", type=int, default=None, help="jobs that run at once (default 4)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
+    parser.add_argument("--admin-paging", choices=PAGING_MODES, default=None,
+                        help="how the paged Admin listings count pages (default one-based; the real "
+                             "Server's base is not documented)")
     parser.add_argument("--json", action="store_true", help="print the URL and keys as one JSON line")
     return parser
 
@@ -30,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         server = Emulator(args.seed, host=args.host, port=args.port, token_lifetime=args.token_lifetime,
-                          job_slots=args.job_slots)
+                          job_slots=args.job_slots, admin_paging=args.admin_paging)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ from .faults import Faults, ResetConnection
 from .http import Request, Response, json_response
 from .state import Clock, State
 from .state.core import EmulatorError
+from .state.legacy import PAGING_MODES
 
 __all__ = ["Emulator", "EmulatorServer", "LOOPBACK_HOSTS"]
 
@@ -242,6 +243,10 @@ class Emulator:
     random_seed : makes ids and generated keys repeatable; by default each
         emulator draws its own, so two emulators (a migration's source and
         target) never share ids.
+    admin_paging : how the paged Admin listings (users, collections, schedules,
+        subscriptions, audit log) count ``page``: ``"one-based"`` (default;
+        page 0 is a 400), ``"zero-based"``, or ``"one-based-lenient"`` (page 0
+        reads as page 1).  The real Server's base is not documented.
 
     Attributes
     ----------
@@ -253,7 +258,11 @@ class Emulator:
 
     def __init__(self, seed: Any = "default", *, host: str = "127.0.0.1", port: int = 0,
                  token_lifetime: int | None = None, job_slots: int | None = None, random_seed: int | None = None,
-                 max_body: int = DEFAULT_MAX_BODY, start_time: float | None = None):
+                 max_body: int = DEFAULT_MAX_BODY, start_time: float | None = None,
+                 admin_paging: str | None = None):
+        if admin_paging is not None and admin_paging not in PAGING_MODES:
+            raise ValueError(f"admin_paging takes one of {', '.join(PAGING_MODES)}, not {admin_paging!r}")
+        self._admin_paging = admin_paging
         self.host = check_loopback(host)
         self._port = port
         self._seed = seed
@@ -278,6 +287,8 @@ class Emulator:
                 state.token_lifetime = self._token_lifetime
             if self._job_slots is not None:
                 state.job_slots = self._job_slots
+            if self._admin_paging is not None:
+                state.admin_paging = self._admin_paging
             _ensure_keys(state)
         return state
 
@@ -422,6 +433,10 @@ class Emulator:
                     self.state.job_slots = int(body["jobSlots"])
                 if "defaultRunSeconds" in body:
                     self.state.default_run_seconds = float(body["defaultRunSeconds"])
+                if "adminPaging" in body:
+                    if body["adminPaging"] not in PAGING_MODES:
+                        raise ValueError(f"adminPaging takes one of {', '.join(PAGING_MODES)}")
+                    self.state.admin_paging = body["adminPaging"]
                 if "tokenCredentialForms" in body:
                     forms = set(body["tokenCredentialForms"])
                     if not forms or forms - {"basic", "form"}:
@@ -430,7 +445,8 @@ class Emulator:
             return json_response(200, {"tokenLifetime": self.state.token_lifetime,
                                        "tokenCredentialForms": sorted(self.state.token_forms),
                                        "jobSlots": self.state.job_slots,
-                                       "defaultRunSeconds": self.state.default_run_seconds})
+                                       "defaultRunSeconds": self.state.default_run_seconds,
+                                       "adminPaging": self.state.admin_paging})
         parts = path.split("/")
         if len(parts) == 5 and parts[2] == "workflows" and parts[4] == "behaviour" and method == "PUT":
             body = parse_control_json(request)

@@ -177,3 +177,15 @@ def test_settings_and_info(server):
     assert r.json()["tokenLifetime"] == 5 and server.state.job_slots == 9
     info = requests.get(f"{server.root}/_emulator/info", timeout=5).json()
     assert info["url"] == server.url and info["curator"] == list(server.curator)
+
+
+def test_admin_paging_is_kept_across_resets_and_checked():
+    from axframe.emulator import Emulator
+
+    emulator = Emulator("empty", admin_paging="zero-based")
+    assert emulator.state.admin_paging == "zero-based"
+    emulator.reset()
+    assert emulator.state.admin_paging == "zero-based"
+    assert Emulator("empty").state.admin_paging == "one-based"
+    with pytest.raises(ValueError, match="admin_paging"):
+        Emulator("empty", admin_paging="two-based")

@@ -34,7 +34,12 @@ def test_the_audit_log_across_many_pages_matches_the_emulator(server, conn):
     assert len(events) > 300  # the seed's collections too
     before = pages_read(server)
     frame = audit_log(conn, "Collection", page_size=7)
-    assert pages_read(server) - before == len(events) // 7 + 1  # up to and including the short page
+    # page 0 (refused: this Server counts from 1), then pages 1... up to and including the short page
+    assert pages_read(server) - before == 1 + len(events) // 7 + 1
+    before = pages_read(server)
+    told = audit_log(conn, "Collection", page_size=7, first_page=1)  # told the base: no page 0
+    assert pages_read(server) - before == len(events) // 7 + 1
+    pd.testing.assert_frame_equal(frame, told)
     assert list(frame.columns[:8]) == ["id", "entity", "entityId", "userId", "timestamp", "event", "oldValues",
                                        "newValues"]
     assert len(frame) == len(events)
@@ -72,7 +77,7 @@ def test_a_known_total_fetches_pages_concurrently(server, conn):
     before = pages_read(server)
     concurrent = audit_log(conn, "collection", page_size=7, total=len(events), max_workers=6)
     assert peak[0] > 1
-    assert pages_read(server) - before == math.ceil(len(events) / 7) + (len(events) % 7 == 0)
+    assert pages_read(server) - before == 1 + math.ceil(len(events) / 7) + (len(events) % 7 == 0)  # 1: page 0
     pd.testing.assert_frame_equal(sequential, concurrent)
     ahead = audit_log(conn, "Collection", page_size=7, readahead=4)
     pd.testing.assert_frame_equal(sequential, ahead)
@@ -159,7 +164,42 @@ def test_admin_listings_through_the_pager(server, conn):
 
 def test_the_pager_counts_its_pages(server, conn):
     pager = Pager(conn, "admin_v1.users", page_size=3)
+    assert pager.first is None  # not documented: found out on the first read
     items = pager.all()
     assert len(items) == len(server.state.users)
-    assert pager.calls == len(items) // 3 + 1
+    assert pager.calls == 1 + len(items) // 3 + 1  # page 0 refused, then pages 1.. up to the short one
     assert pager.first == 1 and Pager(conn, "admin_v2.workflows_all").first == 0
+    with pytest.raises(ax.ConfigurationError, match="first_page"):
+        Pager(conn, "admin_v1.users", first_page=2)
+
+
+@pytest.mark.parametrize("paging", ["one-based", "zero-based", "one-based-lenient"])
+@pytest.mark.parametrize("size", [1, 4, 7, 500])
+def test_every_item_once_however_the_server_counts_pages(server, conn, paging, size):
+    """The real Server's page base is undocumented: whichever it is, the pager reads each item once."""
+    make_events(conn, 20)
+    server.state.admin_paging = paging
+    users = admin_listing(conn, "users", page_size=size)
+    assert users["id"].tolist() == list(server.state.users)
+    events = audit_log(conn, ["Collection", "User"], page_size=size)
+    assert events["id"].tolist() == [e["id"] for e in expected(server, "Collection") + expected(server, "User")]
+    pager = Pager(conn, "admin_v1.collections", page_size=size)
+    assert [c["id"] for c in pager.all()] == list(server.state.collections)
+    pages = math.ceil(len(server.state.collections) / size) + (len(server.state.collections) % size == 0)
+    if pager.first is None:  # page 0 held the whole listing, either way
+        assert pager.calls == 1 and len(server.state.collections) < size
+    else:
+        assert pager.first == (0 if paging == "zero-based" else 1)
+        assert pager.calls <= pages + 1  # at most one page read to find out
+
+
+def test_the_emulator_page_base_can_be_set_over_http(server, conn):
+    import requests
+
+    answer = requests.put(f"{server.root}/_emulator/settings",
+                          json={"adminPaging": "zero-based"}, timeout=5)
+    assert answer.status_code == 200 and answer.json()["adminPaging"] == "zero-based"
+    assert server.state.admin_paging == "zero-based"
+    bad = requests.put(f"{server.root}/_emulator/settings",
+                       json={"adminPaging": "two-based"}, timeout=5)
+    assert bad.status_code == 400 and server.state.admin_paging == "zero-based"

@@ -3,7 +3,9 @@
 These families have no Swagger; their JSON shapes follow the generated models
 the reference lists (section 6.5).  Choices where the reference is silent are
 in ``docs/emulator.md``: ``page`` is one-based for the paged Admin listings and
-zero-based for ``workflows/all``; ``PUT .../migratable/{appId}`` answers the
+zero-based for ``workflows/all``, and ``admin_paging`` can make the former
+zero-based, or one-based with page 0 read as page 1, to rehearse a Server that
+counts otherwise; ``PUT .../migratable/{appId}`` answers the
 workflow's id and new flag.
 """
 
@@ -17,7 +19,11 @@ from .core import BadRequest, Core, invalid, iso, parse_time
 _PACKAGE_TYPES = {"App": 0, "Module": 1, "Macro": 2}
 
 
-def _page(items: list, page: Any, page_size: Any, *, zero_based: bool, required: bool = False) -> list:
+PAGING_MODES = ("one-based", "zero-based", "one-based-lenient")
+
+
+def _page(items: list, page: Any, page_size: Any, *, zero_based: bool, required: bool = False,
+          lenient: bool = False) -> list:
     if page in (None, "") or page_size in (None, ""):
         if required:
             raise invalid({"page": ["page and pageSize are required."]})
@@ -27,6 +33,8 @@ def _page(items: list, page: Any, page_size: Any, *, zero_based: bool, required:
     except (TypeError, ValueError):
         raise invalid({"page": ["page and pageSize must be whole numbers."]}) from None
     first = 0 if zero_based else 1
+    if lenient and page < first:
+        page = first  # what a Server computing Skip(max(0, (page - 1) * size)) does
     if page < first or page_size < 0:
         base = "zero-based" if zero_based else "one-based"
         raise invalid({"page": [f"page is {base} and pageSize must not be negative."]})
@@ -46,6 +54,12 @@ def _offset(items: list, offset: Any, limit: Any) -> list:
 
 
 class Legacy(Core):
+    admin_paging = "one-based"  # how the paged Admin listings count pages: one of PAGING_MODES
+
+    def _admin_page(self, items: list, page: Any, page_size: Any, required: bool = False) -> list:
+        return _page(items, page, page_size, zero_based=self.admin_paging == "zero-based", required=required,
+                     lenient=self.admin_paging == "one-based-lenient")
+
     # ------------------------------------------------------------ views
     def _meta(self, version: dict) -> dict:
         d = version["details"]
@@ -261,7 +275,7 @@ class Legacy(Core):
     def admin_users(self, actor: dict, page: Any = None, pageSize: Any = None,
                     subscriptionId: str | None = None, v2: bool = False) -> list[dict]:
         users = [u for u in self.users.values() if not subscriptionId or u["subscriptionId"] == subscriptionId]
-        return _page([self._admin_user(u, v2) for u in users], page, pageSize, zero_based=False)
+        return self._admin_page([self._admin_user(u, v2) for u in users], page, pageSize)
 
     def admin_collections(self, actor: dict, page: Any = None, pageSize: Any = None) -> list[dict]:
         views = []
@@ -277,7 +291,7 @@ class Legacy(Core):
                           "subscriptions": [], "userGroups": [{"userGroupId": g, "permissions": {"collection": m["permissions"]}}
                                                               for g, m in c["groups"].items()],
                           "id": c["id"]})
-        return _page(views, page, pageSize, zero_based=False)
+        return self._admin_page(views, page, pageSize)
 
     def admin_schedules(self, actor: dict, page: Any = None, pageSize: Any = None) -> list[dict]:
         views = []
@@ -300,7 +314,7 @@ class Legacy(Core):
                           "iteration": v3["iteration"], "frequency": v3.get("frequency", ""),
                           "timezone": s["timeZone"], "lastError": s["lastError"], "cpuName": "",
                           "lastModifiedId": s["lastModifiedId"], "lastModifiedDate": s["lastModifiedDate"]})
-        return _page(views, page, pageSize, zero_based=False)
+        return self._admin_page(views, page, pageSize)
 
     def admin_subscriptions(self, actor: dict, page: Any = None, pageSize: Any = None, v2: bool = False) -> list[dict]:
         views = []
@@ -317,13 +331,13 @@ class Legacy(Core):
                                                                  "addressLine2": "", "city": "", "state": "",
                                                                  "postalCode": ""}},
                               "id": s["id"]})
-        return _page(views, page, pageSize, zero_based=False)
+        return self._admin_page(views, page, pageSize)
 
     def audit_log(self, actor: dict, entity: str | None = None, page: Any = None, pageSize: Any = None) -> list[dict]:
         if not entity:
             raise invalid({"entity": ["The entity query parameter is required."]})
         events = [e for e in self.audit if e["entity"].lower() == entity.lower()]
-        events = _page(events, page, pageSize, zero_based=False, required=True)
+        events = self._admin_page(events, page, pageSize, required=True)
         return [dict(e, timestamp=iso(e["timestamp"])) for e in events]
 
     # ------------------------------------------------------------ Admin V2
