@@ -307,27 +307,25 @@ class Pager:
         if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
             raise ConfigurationError(f"total must be a whole number, not {total!r}")
         read, number = self._start()
-        for page in read:
-            yield page
-            if len(page) < self.page_size:
-                return
-        if total is not None:
-            count = max(1, math.ceil(total / self.page_size)) - len(read)
-            if count > 0:
-                numbers = list(range(number, number + count))
-                for page in self._fetch_many(numbers):
-                    yield page
-                    if len(page) < self.page_size:
-                        return
-                number += count
         window = max(1, int(readahead))
-        while True:
-            numbers = list(range(number, number + window))
-            for page in self._fetch_many(numbers):
+
+        def batches() -> Iterator[list[list]]:
+            nonlocal number
+            yield read
+            if total is not None:  # the pages the total fills, at once
+                count = max(1, math.ceil(total / self.page_size)) - len(read)
+                if count > 0:
+                    yield self._fetch_many(list(range(number, number + count)))
+                    number += count
+            while True:  # then in order (or *window* at a time) in case there are more
+                yield self._fetch_many(list(range(number, number + window)))
+                number += window
+
+        for batch in batches():
+            for page in batch:
                 yield page
                 if len(page) < self.page_size:
                     return
-            number += window
 
     def all(self, total: int | None = None, readahead: int = 1) -> list:
         """Every item of the listing, in the Server's order, each ``id`` once."""
