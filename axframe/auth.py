@@ -16,7 +16,7 @@ from typing import Callable
 
 import requests
 
-from .errors import AuthenticationError, ServerUnreachable
+from .errors import AuthenticationError, ServerUnreachable, proxy_note
 
 __all__ = ["TokenAuth", "oauth1_auth", "register_secret", "redact", "mask", "install_log_filter"]
 
@@ -152,7 +152,8 @@ class TokenAuth(requests.auth.AuthBase):
                                               headers={"Accept": "application/json"})
             except requests.RequestException as exc:
                 raise ServerUnreachable(f"cannot reach the Server's token endpoint {self.token_url}: "
-                                        f"{type(exc).__name__}") from None
+                                        f"{type(exc).__name__}"
+                                        f"{proxy_note(exc, self._session.proxies, self.token_url)}") from None
             self.requested += 1
             if response.status_code == 200:
                 try:

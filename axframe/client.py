@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from . import retry as retrying
 from .auth import TokenAuth, install_log_filter, mask, oauth1_auth, redact, register_secret
 from .catalogue import Endpoint
-from .errors import AuthenticationError, ConfigurationError, ErrorType, ServerUnreachable
+from .errors import AuthenticationError, ConfigurationError, ErrorType, ServerUnreachable, proxy_note
 
 __all__ = ["Connection", "Call", "Outcome", "authenticate", "normalise_base_url", "load_env_file"]
 
@@ -266,7 +266,8 @@ class Connection:
             response = self.session.get(self.url("/v1/workflows/subscription/"), params={"limit": "1"},
                                         timeout=self.timeout)
         except requests.RequestException as exc:
-            raise ServerUnreachable(f"cannot reach {self.base_url}: {type(exc).__name__}") from None
+            raise ServerUnreachable(f"cannot reach {self.base_url}: {type(exc).__name__}"
+                                    f"{proxy_note(exc, self.session.proxies, self.base_url)}") from None
         if response.status_code == 401:
             raise AuthenticationError("the Server refused the OAuth1 signature: check the API key and secret")
         if response.status_code >= 400:
@@ -303,6 +304,7 @@ class Connection:
                 if gate is not None:
                     gate.release(self._clock() - sent_at, failure=True)
                 kind, text = _classify(exc)
+                text += proxy_note(exc, self.session.proxies, self.base_url)
                 decision = retrying.decide(self.retry, attempt=attempt, idempotent=call.idempotent, failure=kind)
                 if decision.retry:
                     self._count("retries")

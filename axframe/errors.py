@@ -7,6 +7,9 @@ sentence a person can act on.
 
 from __future__ import annotations
 
+from typing import Mapping
+from urllib.parse import urlsplit
+
 from .catalogue import UnknownAction
 
 __all__ = ["AxframeError", "ConfigurationError", "AuthenticationError", "ServerUnreachable", "FrameError",
@@ -83,3 +86,22 @@ class ErrorType:
         if status in cls.BY_STATUS:
             return cls.BY_STATUS[status]
         return cls.SERVER_ERROR if status >= 500 else cls.HTTP_ERROR
+
+
+def proxy_note(exc: BaseException, proxies: Mapping[str, str], url: str) -> str:
+    """A clause naming the proxy a failed request went through, when the proxy is what failed.
+
+    The proxy comes from the environment (``HTTPS_PROXY``...) and users often do not know it is in
+    play.  Only its scheme, host and port are named: never a user name or password it may carry.
+    """
+    if not any(cls.__name__ == "ProxyError" for cls in type(exc).__mro__):
+        return ""
+    scheme = urlsplit(url).scheme.lower()
+    proxy = proxies.get(scheme) or proxies.get("all") or ""
+    try:
+        parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    except ValueError:
+        where = "the environment's proxy"
+    return (f" through the proxy {where} (from the environment: HTTPS_PROXY/HTTP_PROXY); check it, or add "
+            f"this Server's host to NO_PROXY to go direct")
