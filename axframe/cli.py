@@ -243,7 +243,7 @@ def _workers(value: str | None) -> int | str | None:
 
 def default_output(input_path: Path) -> Path:
     """Results beside the input: ``NAME.results.xlsx`` for Excel, ``NAME.success/.failure.EXT`` otherwise."""
-    if input_path.suffix.lower() == ".xlsx":
+    if input_path.suffix.lower() in (".xlsx", ".xlsm"):
         return input_path.with_name(f"{input_path.stem}.results.xlsx")
     return input_path
 
@@ -274,7 +274,7 @@ class _Lines:
 def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     from . import bulk, frames
     from .errors import FrameError
-    from .io import read_frame, write_frame, write_results
+    from .io import check_output_path, read_frame, results_paths, write_frame, write_results
 
     macro = args.command
     try:
@@ -293,6 +293,9 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         raise UsageError(f"{input_path}: {exc}") from None
     workers = _workers(args.workers)
     output = Path(args.output).expanduser() if args.output else default_output(input_path)
+    results_paths(output, input_path=input_path)  # a bad --output is refused before anything is sent
+    if macro == "get" and getattr(args, "expand", None) and not args.dry_run:
+        check_output_path(Path(args.expand).expanduser())
     conn = _dry_run_connection(args) if args.dry_run else _connect(args)
     interactive = sys.stderr.isatty() if args.progress is None else args.progress
     lines = None if interactive else _Lines(endpoint.name, len(frame))
@@ -328,7 +331,7 @@ def _report(result: Any, paths: list[Path], out: Callable[[str], None]) -> int:
 
 
 def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    from .io import read_frame, write_frame, write_results
+    from .io import check_output_path, read_frame, results_paths, write_frame, write_results
     from .jobs import DEFAULT_JOB_TIMEOUT, DEFAULT_MAX_QUEUED, run_jobs
 
     from . import frames
@@ -341,6 +344,9 @@ def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     except FrameError as exc:
         raise UsageError(f"{input_path}: {exc}") from None
     output = Path(args.output).expanduser() if args.output else default_output(input_path)
+    results_paths(output, input_path=input_path)  # a bad --output is refused before any job is queued
+    if args.outputs:
+        check_output_path(_outputs_path(output))
     conn = _connect(args)
     interactive = sys.stderr.isatty() if args.progress is None else args.progress
     try:
@@ -354,10 +360,14 @@ def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         conn.close()
     paths = write_results(result, output, input_path=input_path)
     if result.outputs is not None:
-        stem = output.name[: -len(output.suffix)] if output.suffix else output.name
-        target = output.with_name(f"{stem}.outputs{'.xlsx' if output.suffix.lower() == '.xlsx' else '.csv'}")
-        paths.append(write_frame(result.outputs, target))
+        paths.append(write_frame(result.outputs, _outputs_path(output)))
     return _report(result, paths, out)
+
+
+def _outputs_path(output: Path) -> Path:
+    """Where run-jobs writes the gathered job outputs: beside the results."""
+    stem = output.name[: -len(output.suffix)] if output.suffix else output.name
+    return output.with_name(f"{stem}.outputs{'.xlsx' if output.suffix.lower() == '.xlsx' else '.csv'}")
 
 
 def cmd_deploy(args: argparse.Namespace, out: Callable[[str], None]) -> int:

@@ -86,8 +86,8 @@ import pandas as pd
 
 from .errors import FrameError
 
-__all__ = ["read_frame", "write_frame", "write_sheets", "write_results", "sheet_names", "InputFileError",
-           "OutputFileError", "FORMATS"]
+__all__ = ["read_frame", "write_frame", "write_sheets", "write_results", "sheet_names", "results_paths",
+           "check_output_path", "InputFileError", "OutputFileError", "FORMATS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -795,6 +795,47 @@ def _flat(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     return rows
 
 
+def check_output_path(path: PathLike) -> Path:
+    """*path* if a frame can be written there (a known format, a writable folder); else :class:`OutputFileError`.
+
+    Nothing is written: a command line uses it to refuse a bad ``--output``
+    before it sends a single call.
+    """
+    p = _path(path)
+    _extension(p, FORMATS, OutputFileError)
+    folder = p.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the nearest folder that exists: the missing ones are made when writing
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputFileError(f"{p}: cannot write in {folder}")
+    if p.is_dir():
+        raise OutputFileError(f"{p} is a folder; give a file name")
+    return p
+
+
+def results_paths(path: PathLike, *, input_path: PathLike | None = None) -> list[Path]:
+    """The files :func:`write_results` writes for *path*, checked (see :func:`check_output_path`), none written.
+
+    Also refuses a target that is the input file.
+    """
+    p = check_output_path(path)
+    if p.suffix.lower() == ".xlsx":
+        targets = [p]
+    else:
+        stem = p.name[:-len(p.suffix)]
+        targets = [p.with_name(f"{stem}.success{p.suffix}"), p.with_name(f"{stem}.failure{p.suffix}"),
+                   p.with_name(f"{stem}.summary.json")]
+    if input_path is not None:
+        source = _path(input_path).resolve()
+        clash = [t for t in targets if t.resolve() == source]
+        if clash:
+            raise OutputFileError(f"{clash[0]} is the input file; write the results under another name")
+    for target in targets[1:]:
+        if target.is_dir():
+            raise OutputFileError(f"{target} is a folder; write the results under another name")
+    return targets
+
+
 def write_results(result: Any, path: PathLike, *, input_path: PathLike | None = None) -> list[Path]:
     """Write a run's success and failure frames, and its summary, side by side.
 
@@ -831,21 +872,11 @@ def write_results(result: Any, path: PathLike, *, input_path: PathLike | None = 
         raise OutputFileError(f"expected an axframe Result or a (success, failure) pair of frames, got "
                               f"{type(result).__name__}")
     p = _path(path)
-    ext = _extension(p, FORMATS, OutputFileError)
+    targets = results_paths(p, input_path=input_path)
+    ext = p.suffix.lower()
     summary = _summary_dict(result, success, failure)
     if input_path is not None:
         summary["input"] = str(_path(input_path))
-    if ext == ".xlsx":
-        targets = [p]
-    else:
-        stem = p.name[:-len(p.suffix)]
-        targets = [p.with_name(f"{stem}.success{p.suffix}"), p.with_name(f"{stem}.failure{p.suffix}"),
-                   p.with_name(f"{stem}.summary.json")]
-    if input_path is not None:
-        source = _path(input_path).resolve()
-        clash = [t for t in targets if t.resolve() == source]
-        if clash:
-            raise OutputFileError(f"{clash[0]} is the input file; write the results under another name")
     if ext == ".xlsx":
         table = pd.DataFrame(_flat(summary), columns=["Field", "Value"])
         sheets = {"Success": _excel_columns(_prepare(success)), "Failure": _excel_columns(_prepare(failure)),

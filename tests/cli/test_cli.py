@@ -119,12 +119,23 @@ def test_dry_run_sends_nothing_and_needs_no_server(tmp_path, server):
 
 def test_usage_errors_exit_2_and_send_nothing(tmp_path, server):
     path = ax.write_frame(pd.DataFrame({"RecordID": [1], "name": ["x"]}), tmp_path / "in.csv")
+    folder = tmp_path / "a folder.xlsx"
+    folder.mkdir()
     before = server.stats()["requests"]
     cases = [
         (["create", "collections.create_it", "--input", str(path)], "Did you mean"),
         (["create", "collections.add_user", "--input", str(path)], "axframe post"),
         (["create", "collections.create", "--input", str(tmp_path / "missing.csv")], "missing.csv"),
         (["create", "collections.create", "--input", str(path), "--workers", "many"], "--workers"),
+        # a bad --output is refused before anything is sent, not after every row went out
+        (["create", "collections.create", "--input", str(path), "--output", str(tmp_path / "out.txt")],
+         "unsupported file type '.txt'"),
+        (["create", "collections.create", "--input", str(path), "--output", str(tmp_path / "out.xls")],
+         "old .xls format"),
+        (["create", "collections.create", "--input", str(path), "--output", str(folder)], "is a folder"),
+        (["get", "collections.list", "--input", str(path), "--expand", str(tmp_path / "list.json")],
+         "unsupported file type '.json'"),
+        (["run-jobs", "--input", str(path), "--output", str(tmp_path / "jobs.txt")], "unsupported file type"),
     ]
     for args, message in cases:
         done = run_cli(args, server)
@@ -142,6 +153,14 @@ def test_usage_errors_exit_2_and_send_nothing(tmp_path, server):
                           env_extra={"AXFRAME_BASE_URL": "http://127.0.0.1:9"})
     assert unreachable.returncode == 2
     assert server.stats()["requests"] >= before
+
+
+def test_results_of_an_xlsm_input_go_to_a_results_workbook(tmp_path, server):
+    source = ax.write_frame(pd.DataFrame({"RecordID": [1], "name": ["from xlsm"]}), tmp_path / "book.xlsx")
+    macro_book = source.rename(tmp_path / "book.xlsm")  # the same workbook, as a macro-enabled file
+    done = run_cli(["create", "collections.create", "--input", str(macro_book)], server)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ax.read_frame(tmp_path / "book.results.xlsx", sheet="Success")["name"].tolist() == ["from xlsm"]
 
 
 def test_env_file_and_secret_never_echoed(tmp_path, server):
