@@ -29,7 +29,7 @@ from .auth import redact
 from .catalogue import Endpoint
 from .client import Call, Connection, Outcome
 from .errors import ErrorType
-from .journal import Journal, record_key
+from .journal import Journal, fingerprint, record_key
 from .merge import merged_contract
 from .reconcile import RECONCILERS
 
@@ -289,12 +289,11 @@ def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro:
     # rows already finished in an earlier run, and rows it left in flight
     book = Journal(journal, endpoint.name) if journal is not None and not dry_run else None
     from_journal = 0
+    finished: dict[str, dict] = {}
     in_flight: set[str] = set()
     if book is not None:
         state = book.load()
-        for pos, entry in _journaled(state.finished, keys, rows):
-            rows[pos] = entry
-            from_journal += 1
+        finished = state.finished
         in_flight = state.in_flight if not endpoint.idempotent else set()
 
     # plan the rest
@@ -306,7 +305,23 @@ def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro:
                                   legacy=conn.legacy)
         if isinstance(planned, frames.Problem):
             rows[pos] = _Row(False, error_type=planned.error_type, error=planned.error, sent=False)
-        elif keys[pos] in in_flight and not (reconcile and endpoint.name in RECONCILERS):
+            continue
+        if book is not None:
+            planned.fingerprint = fingerprint(planned.call)
+            entry = finished.get(keys[pos])
+            if entry is not None:
+                if entry.get("fp") in (None, planned.fingerprint):  # the same call (or a journal without digests)
+                    rows[pos] = _replay(entry)
+                    from_journal += 1
+                    continue
+                if entry.get("ok"):
+                    rows[pos] = _Row(False, error_type=ErrorType.CHANGED_SINCE_JOURNAL, sent=False,
+                                     error="this RecordID succeeded in an earlier run of this journal with other "
+                                           "values, so it was not sent again; if the change is meant, run the row "
+                                           "under a new RecordID or without the journal")
+                    continue
+                # it failed in an earlier run and has been changed since (fixed): send it again
+        if keys[pos] in in_flight and not (reconcile and endpoint.name in RECONCILERS):
             rows[pos] = _Row(False, error_type=ErrorType.OUTCOME_UNKNOWN, sent=False,
                              error="an earlier run stopped while this row's call was in flight; the Server may or "
                                    "may not have applied it, so it was not sent again. Check the Server, then run "
@@ -342,14 +357,10 @@ def run(conn: Connection, action: "str | Endpoint", frame: Any = None, *, macro:
     return result
 
 
-def _journaled(done: dict[str, dict], keys: list[str], rows: list) -> Iterator[tuple[int, _Row]]:
-    for pos, key in enumerate(keys):
-        entry = done.get(key)
-        if entry is None or rows[pos] is not None:
-            continue
-        yield pos, _Row(bool(entry.get("ok")), entry.get("StatusCode"), entry.get("Response") or "",
-                        entry.get("ErrorType"), entry.get("Error"), entry.get("File"), entry.get("Bytes"),
-                        note=entry.get("Note") or "")
+def _replay(entry: dict) -> _Row:
+    """A row's result as an earlier run journaled it."""
+    return _Row(bool(entry.get("ok")), entry.get("StatusCode"), entry.get("Response") or "", entry.get("ErrorType"),
+                entry.get("Error"), entry.get("File"), entry.get("Bytes"), note=entry.get("Note") or "")
 
 
 def _execute(conn: Connection, endpoint: Endpoint, plans: list[tuple[int, frames.Planned]], rows: list,
@@ -378,12 +389,12 @@ def _execute(conn: Connection, endpoint: Endpoint, plans: list[tuple[int, frames
     threads = min(threads, len(plans))
     lock = threading.Lock()
 
-    def finish(pos: int, row: _Row) -> None:
+    def finish(pos: int, row: _Row, fp: str) -> None:
         rows[pos] = row
         if book is not None:
             book.write({"RecordID": keys[pos], "ok": row.ok, "StatusCode": row.status, "ErrorType": row.error_type,
                         "Error": row.error, "Response": row.response, "File": row.file, "Bytes": row.size,
-                        "Note": row.note})
+                        "Note": row.note, "fp": fp})
         if on_row is not None:
             on_row(pos, row)
         bar.update()
@@ -394,9 +405,9 @@ def _execute(conn: Connection, endpoint: Endpoint, plans: list[tuple[int, frames
         row = _send_row(conn, endpoint, planned, keys[pos], target, reconcile)
         if threads > 1:
             with lock:
-                finish(pos, row)
+                finish(pos, row, planned.fingerprint)
         else:
-            finish(pos, row)
+            finish(pos, row, planned.fingerprint)
 
     if threads == 1 and gate is None:
         for pos, planned in plans:

@@ -55,6 +55,7 @@ class ErrorType:
     INVALID_CONTRACT = "InvalidContract"
     INVALID_FILE = "InvalidFile"
     NOT_AVAILABLE = "NotAvailable"
+    CHANGED_SINCE_JOURNAL = "ChangedSinceJournal"  # done in an earlier run with other values
     # the Server's answer
     BAD_REQUEST = "BadRequest"
     UNAUTHORIZED = "Unauthorized"

@@ -153,6 +153,7 @@ class Planned:
     partial: dict | None = None  # the row's fields of a merged update
     shown_body: str = ""  # for a dry run
     look_first: bool = False  # an earlier run left this create in flight: look the record up first
+    fingerprint: str = ""  # what the call sends, digested (journal.fingerprint), when a journal is kept
 
 
 def _segment(param: Param, record: dict) -> str | Problem:

@@ -6,10 +6,15 @@ One JSON object per line:
 - ``{"RecordID": ..., "sent": true}`` just before a call that may change the
   Server (a POST) goes out -- the row's *intent*;
 - ``{"RecordID": ..., "ok": ..., "StatusCode", "ErrorType", "Error",
-  "Response", "File", "Bytes", "Note"}`` when the row has finished.
+  "Response", "File", "Bytes", "Note", "fp"}`` when the row has finished;
+  ``fp`` is the :func:`fingerprint` of the call the row made.
 
 Running the same frame again with the same journal sends only the rows that
-have not finished.  A row that has an intent line but no result was in flight
+have not finished.  A finished row is taken from the journal only while it
+would make the same call: a row that succeeded with other values (a journal
+reused for another batch, or a row edited since) is refused as
+``ChangedSinceJournal`` and not sent; a row that failed and has been changed
+since (fixed) is sent again.  A row that has an intent line but no result was in flight
 when the process died: the Server may or may not have acted on it.  Such a
 row is never sent again blindly: for creates with a natural key axframe looks
 the record up first (:mod:`axframe.reconcile`) and sends the create only if the
@@ -25,6 +30,7 @@ fraction of a second.  A half-written last line is ignored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -33,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Journal", "JournalState", "record_key"]
+__all__ = ["Journal", "JournalState", "record_key", "fingerprint"]
 
 SYNC_INTERVAL = 0.2
 
@@ -47,6 +53,28 @@ def record_key(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def fingerprint(call: Any) -> str:
+    """A short digest of what a call sends: method, path, query, body, form and uploaded file's content.
+
+    Equal for the same row read again from the same file; different as soon as a value that reaches the
+    Server differs.  Only a digest is journaled, never the values themselves.
+    """
+    digest = hashlib.sha256()
+    for part in (call.method, call.path, json.dumps(list(call.params or []), default=str),
+                 call.content_type or "", json.dumps(call.form or {}, sort_keys=True, default=str)):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(call.body or b"")
+    digest.update(b"\0")
+    if call.file_path:
+        try:
+            with open(call.file_path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError:
+            digest.update(b"unreadable:" + str(call.file_path).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
 
 
 @dataclass

@@ -39,6 +39,39 @@ def test_resume_in_python_sends_only_unfinished_rows(tmp_path, server, conn):
     assert third.summary.calls == 0 and len(third.success) == 20
 
 
+def test_a_journal_replays_a_row_only_while_it_makes_the_same_call(tmp_path, server, conn):
+    journal = tmp_path / "run.journal"
+    batch_a = ax.add_record_id(pd.DataFrame({"name": ["Batch A1", "Batch A2", ""]}))
+    first = ax.create(conn, "collections.create", batch_a, journal=journal)
+    assert len(first.success) == 2 and first.failure["ErrorType"].tolist() == ["InvalidContract"]
+    assert "Batch A1" not in journal.read_text()  # only digests of the calls are journaled, not values
+    # the same journal reused for another batch under the same RecordIDs: refused, nothing sent, not replayed
+    batch_b = ax.add_record_id(pd.DataFrame({"name": ["Batch B1", "Batch A2", "Batch B3"]}))
+    before = server.stats()["routes"]["Collections_CreateCollection"]
+    second = ax.create(conn, "collections.create", batch_b, journal=journal)
+    assert server.stats()["routes"]["Collections_CreateCollection"] - before == 1  # only row 3: never sent before
+    assert second.summary.from_journal == 1  # row 2, unchanged
+    failed = second.failure.set_index("RecordID")
+    assert failed.loc[1, "ErrorType"] == "ChangedSinceJournal" and "other values" in failed.loc[1, "Error"]
+    assert sorted(second.success["name"]) == ["Batch A2", "Batch B3"]
+    names = [c["name"] for c in server.state.collections.values()]
+    assert "Batch B1" not in names and names.count("Batch A2") == 1
+
+
+def test_a_failed_row_fixed_since_the_journal_is_sent_again(tmp_path, server, conn):
+    journal = tmp_path / "run.journal"
+    frame = users_frame(3, "fx")
+    frame.loc[2, "email"] = next(iter(server.state.users.values()))["email"]  # taken: the Server refuses it
+    first = ax.create(conn, "users.create", frame, journal=journal)
+    assert first.failure["RecordID"].tolist() == [3]
+    unchanged = ax.create(conn, "users.create", frame, journal=journal)  # not fixed: replayed, not resent
+    assert unchanged.summary.calls == 0 and unchanged.failure["RecordID"].tolist() == [3]
+    frame.loc[2, "email"] = "fx2-fixed@example.com"
+    fixed = ax.create(conn, "users.create", frame, journal=journal)
+    assert fixed.summary.calls == 1 and fixed.failure.empty and fixed.summary.from_journal == 2
+    assert sum(u["email"] == "fx2-fixed@example.com" for u in server.state.users.values()) == 1
+
+
 def test_row_left_in_flight_is_looked_up_not_resent(tmp_path, server, conn):
     frame = users_frame(3, "fl")
     journal = tmp_path / "run.journal"
