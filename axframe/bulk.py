@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import urlencode
 
 import pandas as pd
 
@@ -538,15 +539,71 @@ def _save(target: Path, key: str, call: Call, outcome: Outcome) -> Path:
 # --------------------------------------------------------------------------
 
 
-def _ordered(df: pd.DataFrame) -> pd.DataFrame:
+def _ordered(df: pd.DataFrame, mask: bool = False) -> pd.DataFrame:
+    """The input columns, RecordID first, as plain cells; with *mask*, secret fields hidden.
+
+    A dict or list cell (a contract given as a Python object) becomes its JSON text, so the frame
+    goes straight into Excel, CSV, Parquet and ``Alteryx.write``.  Success frames are masked: a
+    password column (``password``, ``newPassword``, ``secrets...``, at any dotted depth) reads
+    ``***``, and so do such fields inside a contract.  Failure frames keep them, so that a fixed
+    failure frame can be sent again.
+    """
     cols = [frames.RECORD_ID] + [c for c in df.columns if c != frames.RECORD_ID]
-    return df[cols].reset_index(drop=True)
+    out = df[cols].reset_index(drop=True)
+    for col in cols:
+        values = out[col].tolist()
+        secret = mask and _is_secret_name(str(col))
+        if not secret and not any(isinstance(v, (dict, list)) for v in values) and \
+                not (mask and col == frames.CONTRACT):
+            continue
+        cells = []
+        for v in values:
+            if secret:
+                cells.append(v if frames.is_missing(v) else "***")
+                continue
+            if isinstance(v, (dict, list)):
+                try:
+                    v = json.dumps(_masked(v) if mask else v, ensure_ascii=False, default=str)
+                except (RecursionError, ValueError):
+                    v = f"(a {type(v).__name__} nested too deeply to show as text)"
+            elif mask and isinstance(v, str):
+                v = _masked_text(v)
+            cells.append(v)
+        out[col] = pd.Series(cells, index=out.index, dtype=object)
+    return out
+
+
+_SECRET_NAMES = frozenset({"password", "newpassword", "apisecret", "secret", "secrets", "clientsecret"})
+
+
+def _is_secret_name(name: str) -> bool:
+    return any(part.lower() in _SECRET_NAMES for part in name.split("."))
+
+
+def _masked(value: Any) -> Any:
+    """*value* with every secret-named field's value replaced by ``***``."""
+    if isinstance(value, dict):
+        return {k: ("***" if isinstance(k, str) and k.lower() in _SECRET_NAMES and value[k] not in (None, "")
+                    else _masked(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _masked_text(text: str) -> str:
+    """A contract's JSON text with its secret fields masked (other text: only the known patterns)."""
+    if not _SECRET_HINT.search(text) and "secrets" not in text.lower():
+        return text
+    try:
+        return json.dumps(_masked(json.loads(text)), ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return scrub(text)
 
 
 def _shape(df: pd.DataFrame, rows: list, summary: Summary, endpoint: Endpoint) -> Result:
     ok_pos = [i for i, r in enumerate(rows) if r.ok]
     bad_pos = [i for i, r in enumerate(rows) if not r.ok]
-    success = _ordered(df.iloc[ok_pos])
+    success = _ordered(df.iloc[ok_pos], mask=True)
     success["StatusCode"] = pd.array([rows[i].status for i in ok_pos], dtype="int64")
     if endpoint.binary:
         success["File"] = pd.Series([rows[i].file or "" for i in ok_pos], dtype=object)
@@ -571,16 +628,16 @@ def _dry_run_result(conn: Connection, endpoint: Endpoint, df: pd.DataFrame, rows
     planned = dict(plans)
     ok_pos = sorted(planned)
     bad_pos = [i for i, r in enumerate(rows) if r is not None and not r.ok]
-    success = _ordered(df.iloc[ok_pos])
+    success = _ordered(df.iloc[ok_pos], mask=True)
     success["Method"] = [planned[i].call.method for i in ok_pos]
     urls = []
     for i in ok_pos:
         call = planned[i].call
-        query = "&".join(f"{k}={v}" for k, v in call.params)
+        query = urlencode(call.params)  # encoded as requests sends it: A&B is one value, not two
         urls.append(conn.url(call.path) + (f"?{query}" if query else ""))
     success["URL"] = urls
-    success["Body"] = [planned[i].shown_body + (" (merged into the current record when sent)"
-                                                if planned[i].merge else "") for i in ok_pos]
+    success["Body"] = [_masked_text(planned[i].shown_body) + (" (merged into the current record when sent)"
+                                                              if planned[i].merge else "") for i in ok_pos]
     failure = _ordered(df.iloc[bad_pos])
     failure["StatusCode"] = pd.Series([None] * len(bad_pos), dtype=object)
     failure["ErrorType"] = pd.Series([rows[i].error_type for i in bad_pos], dtype=object)

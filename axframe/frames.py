@@ -262,6 +262,15 @@ def _form_text(value: Any) -> str:
 def plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_column: str = "file",
              merge: bool = True, legacy: bool = False) -> Planned | Problem:
     """Turn one row into a :class:`Call`, or say exactly why it cannot be sent."""
+    try:
+        return _plan_row(endpoint, record, columns=columns, file_column=file_column, merge=merge, legacy=legacy)
+    except RecursionError:  # JSON nested thousands of levels deep: a row problem, not a crash of the run
+        return Problem(ErrorType.INVALID_CONTRACT, "the contract is nested too deeply to be read or sent "
+                                                   "(nesting of more than several hundred levels)")
+
+
+def _plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_column: str,
+              merge: bool, legacy: bool) -> Planned | Problem:
     if legacy and not endpoint.legacy:
         return Problem(ErrorType.NOT_AVAILABLE, f"{endpoint.name} is not available on the legacy OAuth1 API")
     path = endpoint.path

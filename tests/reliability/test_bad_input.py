@@ -344,6 +344,21 @@ def test_contract_values_json_cannot_carry_are_row_problems_not_crashes(server, 
     assert made == ["np"]
 
 
+def test_contracts_nested_thousands_deep_are_row_problems_not_crashes(server, conn):
+    """Regression: JSON nested ~50,000 levels deep raised RecursionError out of the run."""
+    deep: dict = {"name": "deep"}
+    for _ in range(5000):
+        deep = {"x": deep}
+    frame = pd.DataFrame({"RecordID": [1, 2, 3],
+                          "contract": ["[" * 50_000 + "]" * 50_000, deep, '{"name": "shallow"}']})
+    before = server.stats()["requests"]
+    success, failure = ax.create(conn, "collections.create", frame)
+    assert list(success["RecordID"]) == [3]
+    assert list(failure["ErrorType"]) == ["InvalidContract"] * 2
+    assert failure["Error"].str.contains("nested too deeply").all()
+    assert server.stats()["requests"] - before == 1
+
+
 def test_ids_that_json_cannot_carry_still_reach_the_server_as_one_segment(server, conn):
     frame = pd.DataFrame({"RecordID": [1, 2], "collectionId": [[pd.Timestamp("2030-01-01")], {"a": np.int64(1)}]})
     success, failure = ax.get(conn, "collections.get", frame)

@@ -263,3 +263,38 @@ def test_plain_http_warns_unless_loopback(url, warned):
         warnings.simplefilter("always")
         client.Connection(url, "k" * 8, "s" * 8)
     assert bool([w for w in caught if "plain http" in str(w.message)]) is warned
+
+
+def test_passwords_sent_in_rows_are_masked_in_success_and_dry_run_but_kept_for_a_retry(tmp_path, server, conn):
+    frame = pd.DataFrame({"RecordID": [1, 2, 3],
+                          "username": ["svc-one", "svc-two", None],
+                          "password": ["Pa55-one!", "Pa55-two!", "Pa55-three!"]})
+    success, failure = ax.create(conn, "credentials.create", frame)
+    assert success["password"].tolist() == ["***", "***"]
+    made = {c["userName"]: c["password"] for c in server.state.credentials.values()}
+    assert made["svc-one"] == "Pa55-one!" and made["svc-two"] == "Pa55-two!"  # the real passwords were sent
+    # the failure frame is an input to fix and send again: it keeps what the user typed
+    assert failure["password"].tolist() == ["Pa55-three!"]
+    paths = ax.write_results((success, failure), tmp_path / "creds.csv")
+    assert "Pa55-one!" not in paths[0].read_text(encoding="utf-8-sig")
+    # contracts as JSON text and as dicts: masked in success and in a dry run's Body, plain text cells
+    contracts = pd.DataFrame({"RecordID": [1, 2],
+                              "contract": [{"username": "svc-three", "password": "Pa55-four!"},
+                                           '{"username": "svc-four", "newPassword": "x", "password": "Pa55-five!"}']})
+    for result in (ax.create(conn, "credentials.create", contracts),
+                   ax.create(conn, "credentials.create", contracts, dry_run=True)):
+        text = result.success.to_csv()
+        assert "Pa55-four!" not in text and "Pa55-five!" not in text
+        assert all(isinstance(v, str) for v in result.success["contract"])
+
+
+def test_a_dict_contract_comes_back_as_json_text_in_a_failure_frame(server, conn):
+    frame = pd.DataFrame({"RecordID": [1], "contract": [{"name": ""}]})
+    success, failure = ax.create(conn, "collections.create", frame)
+    assert success.empty and failure["contract"].tolist() == ['{"name": ""}']
+
+
+def test_a_dry_run_shows_query_values_encoded_as_they_are_sent(server, conn):
+    frame = pd.DataFrame({"RecordID": [1], "email": ["a&b=c@example.com"]})
+    shown = ax.get(conn, "users.list", frame, dry_run=True).success["URL"][0]
+    assert shown.endswith("/v3/users?email=a%26b%3Dc%40example.com")
