@@ -199,29 +199,43 @@ def _refusal(response: requests.Response, url: str) -> str:
     return f"the token endpoint answered {response.status_code}{' ' + detail if detail else ''}."
 
 
-def oauth1_auth(client_id: str, client_secret: str) -> requests.auth.AuthBase:
+OAUTH1_TRANSPORTS = ("header", "query")
+
+
+def oauth1_auth(client_id: str, client_secret: str, transport: str = "header") -> "_MaskedOAuth1":
     """Legacy OAuth 1.0a two-legged HMAC-SHA1 signing (Servers before 2022.1).
 
-    The signature goes in an ``Authorization: OAuth`` header rather than the
-    query string, so that the key never shows in a URL or a log.
+    *transport* ``"header"`` puts the signature in an ``Authorization: OAuth``
+    header, so that the key never shows in a URL; ``"query"`` appends it to the
+    query string, as most legacy clients did (reference.md 2.2 rates the query
+    string as the surer of the two).  :meth:`Connection.check` tries the header
+    first and falls back to the query string on a 401.
     """
-    from requests_oauthlib import OAuth1
-
     register_secret(client_id)
     register_secret(client_secret)
     install_log_filter()  # oauthlib's loggers exist now: they log the key at DEBUG
-    return _MaskedOAuth1(OAuth1(client_id, client_secret=client_secret, signature_method="HMAC-SHA1",
-                                signature_type="AUTH_HEADER"), client_id)
+    return _MaskedOAuth1(client_id, client_secret, transport)
 
 
 class _MaskedOAuth1(requests.auth.AuthBase):
-    def __init__(self, inner: requests.auth.AuthBase, client_id: str):
-        self._inner = inner
+    def __init__(self, client_id: str, client_secret: str, transport: str):
         self._client_id = client_id
+        self._client_secret = client_secret
         self.requested = 0
+        self.use(transport)
+
+    def use(self, transport: str) -> None:
+        """Sign in the ``"header"`` or in the ``"query"`` string from now on."""
+        from requests_oauthlib import OAuth1
+
+        if transport not in OAUTH1_TRANSPORTS:
+            raise ValueError(f"the OAuth1 transport is 'header' or 'query', not {transport!r}")
+        self.transport = transport
+        self._inner = OAuth1(self._client_id, client_secret=self._client_secret, signature_method="HMAC-SHA1",
+                             signature_type="AUTH_HEADER" if transport == "header" else "QUERY")
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         return self._inner(request)
 
     def __repr__(self) -> str:
-        return f"<OAuth1 client_id={mask(self._client_id)}>"
+        return f"<OAuth1 client_id={mask(self._client_id)} transport={self.transport}>"

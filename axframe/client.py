@@ -181,7 +181,7 @@ class Connection:
     """
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, *, legacy: bool = False,
-                 verify: bool | str = True, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+                 oauth1_transport: str = "auto", verify: bool | str = True, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
                  max_workers: int | str = DEFAULT_WORKERS, max_per_second: float | None = None,
                  retry: retrying.RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, pool_size: int = 64):
@@ -191,8 +191,11 @@ class Connection:
         register_secret(client_id)
         register_secret(client_secret)
         install_log_filter()  # also on the loggers libraries made since axframe was imported
+        if oauth1_transport not in ("auto", "header", "query"):
+            raise ConfigurationError(f"oauth1_transport is 'auto', 'header' or 'query', not {oauth1_transport!r}")
         self.base_url = normalise_base_url(base_url, legacy)
         self.legacy = legacy
+        self._oauth1_transport = oauth1_transport
         host = urlsplit(self.base_url).hostname
         if urlsplit(self.base_url).scheme == "http" and not _is_loopback(host):
             _warn_once(f"http:{host}", f"axframe: {self.base_url} is plain http; the API key, secret and "
@@ -222,7 +225,8 @@ class Connection:
         self.session.mount("http://", adapter)
         self._client_id = client_id
         if legacy:
-            self.auth: requests.auth.AuthBase = oauth1_auth(client_id, client_secret)
+            self.auth: requests.auth.AuthBase = oauth1_auth(
+                client_id, client_secret, "query" if oauth1_transport == "query" else "header")
         else:
             self.auth = TokenAuth(self.base_url + "/oauth2/token", client_id, client_secret, session=self.session,
                                   timeout=timeout, clock=clock)
@@ -262,12 +266,19 @@ class Connection:
         if isinstance(self.auth, TokenAuth):
             self.auth.token()
             return
-        try:
-            response = self.session.get(self.url("/v1/workflows/subscription/"), params={"limit": "1"},
-                                        timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ServerUnreachable(f"cannot reach {self.base_url}: {type(exc).__name__}"
-                                    f"{proxy_note(exc, self.session.proxies, self.base_url)}") from None
+        # the signature travels in a header or in the query string; "auto" tries the header, then the query
+        transports = ["header", "query"] if self._oauth1_transport == "auto" else [self._oauth1_transport]
+        for transport in transports:
+            self.auth.use(transport)  # type: ignore[attr-defined]
+            try:
+                response = self.session.get(self.url("/v1/workflows/subscription/"), params={"limit": "1"},
+                                            timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise ServerUnreachable(f"cannot reach {self.base_url}: {type(exc).__name__}"
+                                        f"{proxy_note(exc, self.session.proxies, self.base_url)}") from None
+            if response.status_code != 401:
+                break
+            log.debug("the legacy API refused the OAuth1 signature in the %s", transport)
         if response.status_code == 401:
             raise AuthenticationError("the Server refused the OAuth1 signature: check the API key and secret")
         if response.status_code >= 400:
@@ -494,7 +505,8 @@ def _user_agent() -> str:
 
 
 def authenticate(base_url: str | None = None, client_id: str | None = None, client_secret: str | None = None, *,
-                 legacy: bool = False, verify: bool | None = None, ca_bundle: str | None = None,
+                 legacy: bool = False, oauth1_transport: str = "auto", verify: bool | None = None,
+                 ca_bundle: str | None = None,
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, max_workers: int | str = DEFAULT_WORKERS,
                  max_per_second: float | None = None, retry: retrying.RetryPolicy | None = None,
                  env_file: str | os.PathLike | None = None) -> Connection:
@@ -511,6 +523,11 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
         ``AXFRAME_CLIENT_ID`` and ``AXFRAME_CLIENT_SECRET``.
     legacy : bool
         Sign with OAuth1 under ``/gallery/api/`` (Servers older than 2022.1).
+    oauth1_transport : "auto", "header" or "query"
+        Where a legacy signature travels.  ``"auto"`` (default) tries an
+        ``Authorization: OAuth`` header (the key stays out of URLs) and falls
+        back to the query string, as older clients sent it, if the Server
+        refuses the header.
     verify : bool, optional
         Check the Server's TLS certificate (on unless turned off explicitly).
     ca_bundle : str, optional
@@ -553,7 +570,8 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
     if ca_bundle and not os.path.isfile(ca_bundle):
         raise ConfigurationError(f"the CA bundle {ca_bundle!r} does not exist")
     verify_setting: bool | str = ca_bundle if ca_bundle and verify is not False else (verify is not False)
-    conn = Connection(base_url, client_id or "", client_secret or "", legacy=legacy, verify=verify_setting,
+    conn = Connection(base_url, client_id or "", client_secret or "", legacy=legacy,
+                      oauth1_transport=oauth1_transport, verify=verify_setting,
                       timeout=timeout, max_workers=max_workers, max_per_second=max_per_second, retry=retry)
     try:
         conn.check()

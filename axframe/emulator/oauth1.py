@@ -8,7 +8,8 @@ key/secret lookup and a nonce store, and does no cryptography of its own.
 Choices where the reference is silent: the timestamp window is oauthlib's
 default of 600 seconds, on real time; a nonce may be used once per key and
 timestamp; parameters may come in the query string (as the public clients
-send them) or in an ``Authorization: OAuth`` header.
+send them) or in an ``Authorization: OAuth`` header.  ``state.oauth1_transports``
+narrows that to one of the two, to rehearse a Server that takes only one.
 """
 
 from __future__ import annotations
@@ -109,8 +110,11 @@ def verify(request: "Request", state: "State") -> str | None:
     """The API key of a correctly signed request, else ``None``."""
     endpoint = SignatureOnlyEndpoint(_validator(state))
     headers = {}
-    if request.header("authorization").lower().startswith("oauth "):
+    in_header = request.header("authorization").lower().startswith("oauth ")
+    if in_header:
         headers["Authorization"] = request.header("authorization")
+    if ("header" if in_header else "query") not in state.oauth1_transports:
+        return None
     body = None
     if request.content_type == "application/x-www-form-urlencoded":
         headers["Content-Type"] = "application/x-www-form-urlencoded"

@@ -433,6 +433,11 @@ class Emulator:
                     self.state.job_slots = int(body["jobSlots"])
                 if "defaultRunSeconds" in body:
                     self.state.default_run_seconds = float(body["defaultRunSeconds"])
+                if "oauth1Transports" in body:
+                    transports = frozenset(body["oauth1Transports"])
+                    if not transports or transports - {"header", "query"}:
+                        raise ValueError("oauth1Transports takes 'header' and/or 'query'")
+                    self.state.oauth1_transports = transports
                 if "adminPaging" in body:
                     if body["adminPaging"] not in PAGING_MODES:
                         raise ValueError(f"adminPaging takes one of {', '.join(PAGING_MODES)}")
@@ -446,7 +451,8 @@ class Emulator:
                                        "tokenCredentialForms": sorted(self.state.token_forms),
                                        "jobSlots": self.state.job_slots,
                                        "defaultRunSeconds": self.state.default_run_seconds,
-                                       "adminPaging": self.state.admin_paging})
+                                       "adminPaging": self.state.admin_paging,
+                                       "oauth1Transports": sorted(self.state.oauth1_transports)})
         parts = path.split("/")
         if len(parts) == 5 and parts[2] == "workflows" and parts[4] == "behaviour" and method == "PUT":
             body = parse_control_json(request)

@@ -307,6 +307,23 @@ def test_legacy_oauth1_mode(server):
     assert failure.loc[0, "ErrorType"] == "NotAvailable"
 
 
+@pytest.mark.parametrize("accepted", [{"header"}, {"query"}])
+def test_legacy_signature_goes_where_the_server_takes_it(server, accepted, caplog):
+    """The reference is sure of the query string and less so of the header: "auto" tries both."""
+    server.state.oauth1_transports = frozenset(accepted)
+    with caplog.at_level("DEBUG", logger="urllib3"):
+        conn = ax.authenticate(server.root, *server.curator, legacy=True)
+    assert conn.auth.transport == next(iter(accepted))
+    result = ax.get(conn, "admin_v1.users", pd.DataFrame({"RecordID": [1], "page": [1], "pageSize": [2]}))
+    assert result.failure.empty
+    if accepted == {"query"}:
+        assert "oauth_consumer_key=" in caplog.text  # urllib3 logged the signed URLs...
+    assert server.curator[0] not in caplog.text  # ...with the key redacted
+    other = ({"header", "query"} - accepted).pop()
+    with pytest.raises(ax.AuthenticationError, match="OAuth1 signature"):
+        ax.authenticate(server.root, *server.curator, legacy=True, oauth1_transport=other)
+
+
 def test_frame_of_dicts_and_no_frame(conn):
     assert ax.get(conn, "usergroups.list").failure.empty
     assert ax.create(conn, "collections.create", [{"RecordID": 1, "name": "From dicts"}]).failure.empty

@@ -55,6 +55,7 @@ def _offset(items: list, offset: Any, limit: Any) -> list:
 
 class Legacy(Core):
     admin_paging = "one-based"  # how the paged Admin listings count pages: one of PAGING_MODES
+    oauth1_transports = frozenset({"header", "query"})  # where /gallery/api/ takes the OAuth1 signature
 
     def _admin_page(self, items: list, page: Any, page_size: Any, required: bool = False) -> list:
         return _page(items, page, page_size, zero_based=self.admin_paging == "zero-based", required=required,
