@@ -22,7 +22,7 @@ from typing import Any, Callable
 from urllib.parse import unquote
 
 from .. import catalogue
-from ..catalogue import Endpoint
+from ..catalogue import Endpoint, Param
 from . import oauth1
 from .faults import Faults, ResetConnection
 from .http import (Request, Response, UnsupportedMediaType, error_response, json_response,
@@ -348,6 +348,26 @@ class Router:
 
 
 _TRUE = {"true": True, "false": False}
+_WHOLE_NUMBER = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
+_INTEGER_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+# Paging parameters the Swagger types as text but the Server reads as a .NET int.
+_WHOLE_NUMBER_TEXT = {("Jobs_GetJobsInQueue", "offset"), ("Jobs_GetJobsInQueue", "limit"),
+                      ("Workflows_GetJobsForWorkflow", "offset"), ("Workflows_GetJobsForWorkflow", "limit")}
+
+
+def _not_valid(param: Param, raw: str) -> EmulatorError:
+    return invalid({param.name: [f"The value '{raw}' is not valid for {param.name}."]})
+
+
+def _whole_number(param: Param, raw: str, format: str | None) -> int:
+    """*raw* as an integer within its Swagger format's range (a bare integer is a .NET int)."""
+    if not _WHOLE_NUMBER.fullmatch(raw) or len(raw.strip()) > 24:  # also spares int() a huge text
+        raise _not_valid(param, raw)
+    value = int(raw)
+    low, high = _INTEGER_RANGES.get(format or "int32", _INTEGER_RANGES["int64"])
+    if not low <= value <= high:
+        raise _not_valid(param, raw)
+    return value
 
 
 def typed_query(endpoint: Endpoint, query: dict[str, list[str]]) -> dict[str, Any]:
@@ -364,18 +384,17 @@ def typed_query(endpoint: Endpoint, query: dict[str, list[str]]) -> dict[str, An
         if param.type == "boolean":
             value = _TRUE.get(raw.lower())
             if value is None:
-                raise invalid({param.name: [f"The value '{raw}' is not valid for {param.name}."]})
+                raise _not_valid(param, raw)
         elif param.type == "integer":
-            try:
-                value = int(raw)
-            except ValueError:
-                raise invalid({param.name: [f"The value '{raw}' is not valid for {param.name}."]}) from None
+            value = _whole_number(param, raw, param.format)
         else:
             value = raw
+            if (endpoint.operation_id, param.name) in _WHOLE_NUMBER_TEXT:
+                _whole_number(param, raw, "int32")  # checked here, passed on as the text it was
             if param.enum and raw not in param.enum:
                 match = next((e for e in param.enum if e.lower() == raw.lower()), None)
                 if match is None:
-                    raise invalid({param.name: [f"The value '{raw}' is not valid for {param.name}."]})
+                    raise _not_valid(param, raw)
                 value = match
         out[param.name] = value
     for param in endpoint.query_params:
@@ -553,7 +572,7 @@ def parse_control_json(request: Request) -> Any:
         return {}
     try:
         return json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest("The body is not valid JSON.") from None
 
 

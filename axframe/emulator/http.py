@@ -96,6 +96,10 @@ def parse_json_body(request: Request) -> Any:
         from .state.core import invalid
 
         raise invalid({"body": [f"The request body is not valid JSON: {exc}"[:200]]}) from None
+    except RecursionError:  # thousands of nested brackets: the parser runs out of stack
+        from .state.core import invalid
+
+        raise invalid({"body": ["The request body is nested too deeply to read."]}) from None
 
 
 def _too_large() -> EmulatorError:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from importlib import resources
 from typing import Any, Iterable
 
 __all__ = [
     "V3", "DEFINITIONS", "operation", "definition", "resolve", "validate",
-    "coerce", "register", "refine", "example",
+    "coerce", "register", "refine", "example", "parse_datetime",
 ]
 
 V3: dict = json.loads(resources.files(__name__).joinpath("v3.json").read_text("utf-8"))
@@ -31,6 +31,12 @@ DEFINITIONS: dict[str, dict] = dict(V3["definitions"])
 _INT32 = (-(2**31), 2**31 - 1)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_ISO_8601 = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"(?:[Tt ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?)?"
+    r"(?P<zone>Z|(?P<sign>[+-])(?P<zone_hours>\d{2})(?::?(?P<zone_minutes>\d{2}))?)?",
+    re.ASCII,
+)
 
 
 def operation(operation_id: str) -> dict:
@@ -77,11 +83,47 @@ def _type_name(schema: dict) -> str:
     return kind
 
 
+def parse_datetime(text: str) -> datetime:
+    """Parse an ISO-8601 date or date-time the same way on every Python axframe supports.
+
+    ``datetime.fromisoformat`` on Python 3.10 refuses forms the Server and
+    .NET clients write (``Z``, ``+0100``, a 7-digit fraction); this accepts
+    ``YYYY-MM-DD``, optionally followed by ``THH:MM``, ``:SS`` and a fraction
+    of any length (cut to microseconds), then optionally ``Z``, ``+HH:MM``,
+    ``+HHMM`` or ``+HH``.  The result is aware when an offset is given and
+    naive otherwise.  Raises :class:`ValueError` for anything else.
+    """
+    found = _ISO_8601.fullmatch(text) if isinstance(text, str) else None
+    if found is None:
+        raise ValueError(f"not an ISO-8601 date-time: {_short(text)}")
+    part = found.groupdict()
+    fraction = (part["fraction"] or "")[:6].ljust(6, "0")
+    try:
+        return datetime(int(part["year"]), int(part["month"]), int(part["day"]),
+                        int(part["hour"] or 0), int(part["minute"] or 0), int(part["second"] or 0),
+                        int(fraction), tzinfo=_zone(part))
+    except ValueError as exc:
+        raise ValueError(f"not a valid date-time: {_short(text)} ({exc})") from None
+
+
+def _zone(part: dict) -> timezone | None:
+    """The fixed offset named by a matched ``Z`` / ``+HH:MM`` suffix, or ``None``."""
+    if part["zone"] is None:
+        return None
+    if part["zone"] == "Z":
+        return timezone.utc
+    hours, minutes = int(part["zone_hours"]), int(part["zone_minutes"] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"offset {part['zone']} is out of range")
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if part["sign"] == "-" else offset)
+
+
 def _is_date_time(text: str) -> bool:
     if not _DATE_TIME.match(text):
         return False
     try:
-        datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+        parse_datetime(text)
     except ValueError:
         return False
     return True
@@ -130,7 +172,11 @@ def _validate(value: Any, schema: dict, path: str, errors: list[str], partial: b
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):
             for name, item in value.items():
-                if name not in props and item is not None:
+                if name in props:
+                    continue
+                if item is None:
+                    errors.append(f"{_join(path, name)}: must not be null")
+                else:
                     _validate(item, resolve(extra), _join(path, name), errors, partial)
         return
     if kind == "array":

@@ -17,6 +17,20 @@ def test_malformed_json_is_400(api, body):
     assert r.json()["modelState"]
 
 
+@pytest.mark.parametrize("depth", [50_000, 2_000])
+def test_deeply_nested_json_is_400(api, depth):
+    for body in (b"[" * depth, b"[" * depth + b"]" * depth, b'{"name": ' + b'{"a": ' * depth + b"1" + b"}" * depth + b"}"):
+        r = api.post("/v3/collections", data=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, r.text[:200]
+        assert r.json()["modelState"]["body"]
+    assert api.get("/v3/collections").status_code == 200  # and the emulator keeps serving
+
+
+def test_deeply_nested_control_json_is_400(server):
+    r = requests.post(server.root + "/_emulator/clock", data=b"[" * 50_000, timeout=10)
+    assert r.status_code == 400
+
+
 @pytest.mark.parametrize("body", [[], "x", 5, None, {"name": 5}, {"name": None}, {"name": ["a"]}])
 def test_wrong_types_are_400(api, body):
     r = api.post("/v3/collections", json=body)
@@ -62,6 +76,31 @@ def test_bad_query_values_are_400(api, ids):
     assert api.get("/v3/users", params={"createdAfter": "yesterday"}).status_code == 400
     assert api.get("/v3/jobs", params={"limit": "ten"}).status_code == 400
     assert api.get("/v3/subscriptions", params={"userCountGreaterThanEquals": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("path, name, value", [
+    ("/v3/jobs", "limit", "99999999999999999999"),
+    ("/v3/jobs", "offset", "2147483648"),
+    ("/v3/jobs", "limit", "9" * 5000),
+    ("/v3/workflows/{workflow}/jobs", "limit", "-2147483649"),
+    ("/v3/subscriptions", "userCountGreaterThanEquals", "2147483648"),
+    ("/v3/subscriptions", "workflowCountLessThanEquals", "-99999999999999999999"),
+    ("/v3/subscriptions", "userCountLessThanEquals", "1_000"),
+])
+def test_out_of_range_integer_query_values_are_400(api, ids, path, name, value):
+    r = api.get(path.format(workflow=ids["workflow:sales"]), params={name: value})
+    assert r.status_code == 400, r.text[:200]
+    assert r.json()["modelState"] == {name: [f"The value '{value}' is not valid for {name}."]}
+
+
+@pytest.mark.parametrize("path, name, value", [
+    ("/v3/jobs", "limit", "2147483647"),
+    ("/v3/jobs", "offset", "0"),
+    ("/v3/subscriptions", "userCountGreaterThanEquals", "-2147483648"),
+    ("/v3/subscriptions", "userCountLessThanEquals", "2147483647"),
+])
+def test_int32_limits_are_accepted(api, path, name, value):
+    assert api.get(path, params={name: value}).status_code == 200
 
 
 def test_unknown_route_is_404_and_wrong_method_405(api):
@@ -130,3 +169,46 @@ def test_emulator_refuses_non_loopback_bind():
             Emulator(host=host)
     assert check_loopback("127.0.0.1") == "127.0.0.1"
     assert check_loopback("localhost") == "127.0.0.1"
+
+
+def _dcm_contract(**changes) -> dict:
+    contract = {"name": "Postgres", "schemaName": "odbc-postgres", "parameters": {"db": "x"},
+                "dataSource": {"object": {"name": "pg", "schemaName": "postgres", "parameters": {}}},
+                "credentials": {"main": {"object": {"name": "pg-user", "schemaName": "userpwd", "parameters": {},
+                                                    "secrets": {"password": {"value": {"text": "s3cr3t"},
+                                                                             "parameters": {}}}}}}}
+    contract.update(changes)
+    return contract
+
+
+_NULL_CREDENTIALS = [
+    ({"password": None}, "upsertConnectionContract.credentials.password"),
+    ({"main": {"object": None}}, "upsertConnectionContract.credentials.main.object"),
+    ({"main": {"object": {"name": "u", "schemaName": "userpwd", "parameters": {}, "secrets": {"password": None}}}},
+     "upsertConnectionContract.credentials.main.object.secrets.password"),
+]
+
+
+def test_validator_refuses_null_map_values():
+    from axframe import schemas
+
+    errors = schemas.validate(_dcm_contract(credentials={"password": None}), {"$ref": "DCMEUpsertConnectionContract"})
+    assert errors == ["credentials.password: must not be null"]
+
+
+@pytest.mark.parametrize("admin", [False, True])
+@pytest.mark.parametrize("credentials, key", _NULL_CREDENTIALS)
+def test_dcm_upsert_with_null_credential_is_400(api, ids, admin, credentials, key):
+    path = "/v3/dcm/admin/connections" if admin else "/v3/dcm/connections"
+    extra = {"ownerId": ids["user:admin"]} if admin else {}
+    r = api.post(path, json=_dcm_contract(credentials=credentials, **extra))
+    assert r.status_code == 400, r.text
+    assert r.json()["modelState"][key], r.text
+    created = api.post(path, json=_dcm_contract(**extra))  # an update of an existing connection too
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    r = api.post(path, json=_dcm_contract(id=cid, name="Renamed", credentials=credentials, **extra))
+    assert r.status_code == 400, r.text
+    assert r.json()["modelState"][key]
+    after = api.get(f"{path}/{cid}")
+    assert after.status_code == 200 and after.json()["name"] == "Postgres"

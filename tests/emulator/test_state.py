@@ -122,3 +122,14 @@ def test_publish_or_version_by_source_id(state):
 def test_counts(state):
     counts = state.counts()
     assert counts["users"] == 7 and counts["workflows"] == 5 and counts["collections"] == 2
+
+
+@pytest.mark.parametrize("wrapper", [None, {"object": None}, "text"])
+def test_dcm_null_credential_is_400_even_past_the_validator(state, wrapper):
+    contract = {"name": "c", "schemaName": "s", "parameters": {},
+                "dataSource": {"object": {"name": "d", "schemaName": "s", "parameters": {}}},
+                "credentials": {"password": wrapper}}
+    with pytest.raises(BadRequest) as caught:
+        state.add_dcm_connection(contract, state.refs["user:admin"])
+    assert caught.value.model_state == {"upsertConnectionContract.credentials.password": ["must not be null"]}
+    assert state.dcm_connections == {} or all(c["name"] != "c" for c in state.dcm_connections.values())

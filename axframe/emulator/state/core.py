@@ -111,9 +111,8 @@ def parse_time(text: Any, field: str) -> float:
     """Parse an ISO date or date-time (naive means UTC) into epoch seconds."""
     if not isinstance(text, str) or not text.strip():
         raise invalid({field: [f"The value '{text}' is not a valid date."]})
-    value = text.strip().replace("Z", "+00:00")
     try:
-        dt = datetime.fromisoformat(value)
+        dt = schemas.parse_datetime(text.strip())
     except ValueError:
         raise invalid({field: [f"The value '{text}' is not a valid date."]}) from None
     if dt.tzinfo is None:

@@ -30,7 +30,7 @@ class Dcm(Core):
         for key, cred in conn["credentials"].items():
             secrets = {name: {k: v for k, v in (("expiresOn", s.get("expiresOn")),
                                                 ("parameters", s.get("parameters") or {})) if v is not None}
-                       for name, s in (cred.get("secrets") or {}).items()}
+                       for name, s in (cred.get("secrets") or {}).items() if isinstance(s, dict)}
             credentials[key] = dict(project(cred, "DCMECredentialView"), secrets=secrets)
         full = dict(conn, owner=self._user_ref(conn["ownerId"]),
                     sharing={"execution": {"users": [self._user_ref(u) for u in execution["userIds"]],
@@ -70,11 +70,9 @@ class Dcm(Core):
         now = self.now_iso()
         data_source = dict(contract["dataSource"]["object"])
         data_source.setdefault("id", self.new_guid())
-        credentials = {}
-        for key, wrapper in (contract.get("credentials") or {}).items():
-            cred = dict(wrapper["object"])
+        credentials = _credential_objects(contract)
+        for cred in credentials.values():
             cred.setdefault("id", self.new_guid())
-            credentials[key] = cred
         conn = {"id": contract.get("id") or self.new_guid(), "name": contract["name"],
                 "schemaName": contract["schemaName"], "allowInSdks": bool(contract.get("allowInSdks", False)),
                 "parameters": contract.get("parameters") or {}, "dataSource": data_source,
@@ -93,12 +91,12 @@ class Dcm(Core):
             raise invalid({"upsertConnectionContract.ownerId": [f"User '{owner_id}' was not found."]})
         if contract.get("id"):
             conn = self._dcm(contract["id"]) if admin else self._own_dcm(actor, contract["id"])
+            credentials = _credential_objects(contract)  # checked before anything changes
             for key in ("name", "schemaName", "allowInSdks", "parameters"):
                 if contract.get(key) is not None:
                     conn[key] = contract[key]
             conn["dataSource"] = dict(conn["dataSource"], **contract["dataSource"]["object"])
-            for key, wrapper in (contract.get("credentials") or {}).items():
-                cred = dict(wrapper["object"])
+            for key, cred in credentials.items():
                 cred.setdefault("id", conn["credentials"].get(key, {}).get("id") or self.new_guid())
                 conn["credentials"][key] = cred
             conn["ownerId"] = owner_id
@@ -205,3 +203,18 @@ class Dcm(Core):
         self._get(self.dcm_rules, rule_id, "Connection-handling rule")
         del self.dcm_rules[rule_id]
         return {"id": rule_id, "deletedOn": self.now_iso()}
+
+
+def _credential_objects(contract: dict) -> dict[str, dict]:
+    """Copies of the credentials map's inner objects, by key.
+
+    The validator already refuses a null entry; this answers the same 400
+    rather than failing on it should one ever get this far.
+    """
+    out: dict[str, dict] = {}
+    for key, wrapper in (contract.get("credentials") or {}).items():
+        inner = wrapper.get("object") if isinstance(wrapper, dict) else None
+        if not isinstance(inner, dict):
+            raise invalid({f"upsertConnectionContract.credentials.{key}": ["must not be null"]})
+        out[key] = dict(inner)
+    return out
