@@ -128,9 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", metavar="FORMAT", help="download each job's outputs in this format (e.g. Csv)")
     p.add_argument("--output-folder", help="where non-CSV outputs are saved (default ./axframe-outputs)")
     p.add_argument("--max-queued", type=int, default=None, help="jobs of this run queued at once (default 20)")
-    p.add_argument("--job-timeout", type=float, default=None, help="seconds before a job counts as failed")
+    p.add_argument("--job-timeout", type=float, default=None, metavar="SECONDS",
+                   help="seconds from queuing before a job that has not ended counts as failed (and is "
+                        "cancelled); default 3600; 0 means no per-job timeout")
     p.add_argument("--keep-running", action="store_true", help="do not cancel a job that timed out")
     p.add_argument("--warnings-fail", action="store_true", help="count jobs that ended with warnings as failed")
+    p.add_argument("--no-infer-types", dest="infer_types", action="store_false",
+                   help="keep every CSV output cell as text (default: columns of numbers become numbers; "
+                        "ids and codes such as 02134 stay text either way)")
     p.add_argument("--workers", type=int, default=None, help="HTTP calls in flight at once (default 8)")
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
@@ -148,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public", action="store_true", help="publish new workflows as public")
     p.add_argument("--worker-tag", default="", help="the worker tag of new workflows")
     p.add_argument("--comments", default=None, help="version comments")
-    p.add_argument("--output", "-o", metavar="FILE", help="where the report goes (default FOLDER.deploy.xlsx)")
+    p.add_argument("--output", "-o", metavar="FILE",
+                   help="where the report goes, outside FOLDER (default: FOLDER.deploy.xlsx beside the folder)")
     p.add_argument("--workers", type=int, default=None, help="files handled at once (default 4)")
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
@@ -254,10 +260,16 @@ def default_output(input_path: Path) -> Path:
 
 
 class _Lines:
-    """Plain progress lines when stderr is not a terminal (CI logs, scheduled tasks)."""
+    """Plain progress lines when stderr is not a terminal (CI logs, scheduled tasks).
 
-    def __init__(self, label: str, total: int, every: float = 5.0):
-        self.label, self.total, self.every = label, total, every
+    Passed as ``on_row=``, it is called once per row sent; rows refused before
+    sending or taken from a journal never reach it, so it counts only what it
+    sees: a line every *every* seconds while rows end, and :meth:`close`
+    prints the final count.
+    """
+
+    def __init__(self, label: str, every: float = 5.0):
+        self.label, self.every = label, every
         self.done = 0
         self.last = time.monotonic()
         self.lock = threading.Lock()
@@ -266,9 +278,17 @@ class _Lines:
         with self.lock:
             self.done += 1
             now = time.monotonic()
-            if now - self.last >= self.every or self.done == self.total:
+            if now - self.last >= self.every:
                 self.last = now
-                print(f"{self.label}: {self.done}/{self.total} rows done", file=sys.stderr, flush=True)
+                self._print(f"{self.done} {'row' if self.done == 1 else 'rows'} done so far")
+
+    def close(self) -> None:
+        """The last line: how many rows were sent and ended."""
+        with self.lock:
+            self._print(f"{self.done} {'row' if self.done == 1 else 'rows'} done")
+
+    def _print(self, text: str) -> None:
+        print(f"{self.label}: {text}", file=sys.stderr, flush=True)
 
 
 def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
@@ -298,7 +318,7 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         check_output_path(Path(args.expand).expanduser())
     conn = _dry_run_connection(args) if args.dry_run else _connect(args)
     interactive = sys.stderr.isatty() if args.progress is None else args.progress
-    lines = None if interactive else _Lines(endpoint.name, len(frame))
+    lines = None if interactive or args.dry_run else _Lines(endpoint.name)
     options: dict[str, Any] = {"contract_columns": args.contract_columns, "dry_run": args.dry_run,
                                "max_workers": workers, "progress": interactive, "journal": args.journal,
                                "on_row": lines}
@@ -312,6 +332,8 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         result = bulk.run(conn, endpoint, frame, macro=macro, **options)
     finally:
         conn.close()
+    if lines is not None:
+        lines.close()
     paths = write_results(result, output, input_path=input_path)
     if macro == "get" and getattr(args, "expand", None) and not args.dry_run:
         paths.append(write_frame(result.expand(), Path(args.expand).expanduser()))
@@ -347,21 +369,34 @@ def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     results_paths(output, input_path=input_path)  # a bad --output is refused before any job is queued
     if args.outputs:
         check_output_path(_outputs_path(output))
+    job_timeout = _job_timeout(args.job_timeout, DEFAULT_JOB_TIMEOUT)
     conn = _connect(args)
     interactive = sys.stderr.isatty() if args.progress is None else args.progress
+    lines = None if interactive else _Lines("run-jobs")
     try:
         result = run_jobs(conn, frame, api=args.api, question_columns=args.question_columns, files=args.files,
                           outputs=args.outputs, output_folder=args.output_folder,
-                          max_queued=args.max_queued or DEFAULT_MAX_QUEUED,
-                          job_timeout=args.job_timeout or DEFAULT_JOB_TIMEOUT,
+                          max_queued=args.max_queued or DEFAULT_MAX_QUEUED, job_timeout=job_timeout,
                           cancel_on_timeout=not args.keep_running, warnings_fail=args.warnings_fail,
-                          max_workers=args.workers, progress=interactive)
+                          max_workers=args.workers, progress=interactive, infer_types=args.infer_types,
+                          on_row=lines)
     finally:
         conn.close()
+    if lines is not None:
+        lines.close()
     paths = write_results(result, output, input_path=input_path)
     if result.outputs is not None:
         paths.append(write_frame(result.outputs, _outputs_path(output)))
     return _report(result, paths, out)
+
+
+def _job_timeout(value: float | None, default: float) -> float | None:
+    """``--job-timeout``: the default when not given, None (no per-job timeout) for 0."""
+    if value is None:
+        return default
+    if value != value or value < 0:  # NaN too
+        raise UsageError(f"--job-timeout takes seconds (0 for no per-job timeout), not {value:g}")
+    return None if value == 0 else value
 
 
 def _outputs_path(output: Path) -> Path:
@@ -371,13 +406,14 @@ def _outputs_path(output: Path) -> Path:
 
 
 def cmd_deploy(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    from .io import write_results
+    from .io import results_paths, write_results
     from .migrate import deploy
 
     folder = Path(args.folder).expanduser()
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
-    output = Path(args.output).expanduser() if args.output else Path(f"{folder.resolve().name}.deploy.xlsx")
+    output = _deploy_report(folder, args.output)
+    results_paths(output)  # a bad --output is refused before anything is sent
     conn = _connect(args)
     interactive = sys.stderr.isatty() if args.progress is None else args.progress
     try:
@@ -396,6 +432,23 @@ def cmd_deploy(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         out(line + (f"  ({error})" if isinstance(error, str) and error else ""))
     return _report(result, write_results(result, output), out)
 
+
+def _deploy_report(folder: Path, output: str | None) -> Path:
+    """Where deploy's report goes: never inside the folder it deploys (a git checkout, typically).
+
+    The default is ``<parent>/<folder name>.deploy.xlsx``, beside the folder.
+    """
+    root = folder.resolve()
+    if output is None:
+        report = root.parent / f"{root.name or 'deploy'}.deploy.xlsx"
+        if report.resolve().is_relative_to(root):  # the folder is the file system's root
+            raise UsageError(f"{folder} has no folder beside it for the report; give --output FILE")
+        return report
+    report = Path(output).expanduser()
+    if report.resolve().is_relative_to(root):
+        raise UsageError(f"--output {output} is inside {folder}, the folder being deployed, and deploy never "
+                         "writes into it; write the report outside the folder")
+    return report
 
 
 def cmd_actions(args: argparse.Namespace, out: Callable[[str], None]) -> int:

@@ -529,13 +529,14 @@ class _Scheduler:
 
     def __init__(self, conn: Connection, api: _Api, jobs: list[_Job], ends: list, *, max_queued: int,
                  workers: int, first: float, cap: float, timeout: float | None, cancel: bool,
-                 warnings_fail: bool, outputs: Callable[[_Job], Any] | None, bar: Any):
+                 warnings_fail: bool, outputs: Callable[[_Job], Any] | None, bar: Any,
+                 on_row: Callable[[int, _End], None] | None = None):
         self.conn, self.api, self.ends = conn, api, ends
         self.waiting = list(reversed(jobs))
         self.max_queued, self.workers = max_queued, workers
         self.first, self.cap = first, cap
         self.timeout, self.cancel, self.warnings_fail = timeout, cancel, warnings_fail
-        self.fetch_outputs, self.bar = outputs, bar
+        self.fetch_outputs, self.bar, self.on_row = outputs, bar, on_row
         self.events: queue.Queue = queue.Queue()
         self.heap: list[tuple[float, int, _Job]] = []
         self.seq = itertools.count()
@@ -575,6 +576,8 @@ class _Scheduler:
         self._release(job)
         self.ends[job.pos] = (end, job)
         self.bar.update()
+        if self.on_row is not None:
+            self.on_row(job.pos, end)
 
     # -- the loop --------------------------------------------------------
     def run(self) -> None:
@@ -817,7 +820,8 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
              max_queued: int = DEFAULT_MAX_QUEUED, job_timeout: float | None = DEFAULT_JOB_TIMEOUT,
              cancel_on_timeout: bool = True, warnings_fail: bool = False,
              poll_interval: tuple[float, float] = DEFAULT_POLL_INTERVAL, max_workers: int | str | None = None,
-             progress: bool | None = None) -> JobsResult:
+             progress: bool | None = None, infer_types: bool = True,
+             on_row: Callable[[int, Any], None] | None = None) -> JobsResult:
     """Run one job per row and wait for every job to end.
 
     Parameters
@@ -854,7 +858,8 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
         two or three times the Server's job slots keeps it busy.
     job_timeout : float or None
         Seconds from queuing after which a job that has not ended fails the
-        row with ``JobTimeout`` (default an hour; None waits for ever).
+        row with ``JobTimeout`` (default an hour; None: no per-job limit,
+        each job is waited for until it ends).
     cancel_on_timeout : bool
         Cancel a timed-out job on the Server (``DELETE /v3/jobs/{jobId}``);
         also cancels the run's jobs still in flight on Ctrl-C.
@@ -867,6 +872,16 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
         Requests in flight at once (default: the connection's, 8).
     progress : bool, optional
         Show a progress bar (default: at a terminal or in a notebook only).
+    infer_types : bool
+        With ``outputs="Csv"``: turn output columns of numbers into numbers,
+        as :func:`job_outputs` does (ids and codes such as ``02134`` stay
+        text); ``False`` keeps every output cell as text.
+    on_row : callable, optional
+        Called as ``on_row(pos, end)`` each time a job's row ends (``pos`` is
+        the row's position in the frame; ``end.ok``, ``end.error_type`` and
+        ``end.error`` say how), from the scheduler's thread.  Rows refused
+        before sending are not reported: like ``ax.create``'s ``on_row``, it
+        counts only the rows sent.
 
     Returns
     -------
@@ -939,7 +954,7 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
                                   output_format, folder)
     scheduler = _Scheduler(conn, chosen_api, jobs, ends, max_queued=limit, workers=workers, first=first, cap=cap,
                            timeout=job_timeout, cancel=cancel_on_timeout, warnings_fail=warnings_fail,
-                           outputs=fetch, bar=bar)
+                           outputs=fetch, bar=bar, on_row=on_row)
     if jobs:
         scheduler.run()
 
@@ -954,7 +969,7 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
         items = []
         for pos in sorted(scheduler.output_results):
             items.extend(scheduler.output_results[pos])
-        output_result = _outputs_result(items, output_format, True, time.perf_counter() - started)
+        output_result = _outputs_result(items, output_format, infer_types, time.perf_counter() - started)
         summary.outputs = output_result.summary.succeeded
         summary.output_failures = output_result.summary.failed
     summary.elapsed = time.perf_counter() - started
@@ -1019,8 +1034,9 @@ def _job_frames(df: pd.DataFrame, ends: list, summary: JobSummary) -> tuple[pd.D
 
 _FORMATS = ("Raw", "Yxdb", "Shp", "Kml", "Tab", "Mif", "Dbf", "Csv", "Pdf", "Docx", "Xlsx", "Html", "Tde", "Zip")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
-_INT = re.compile(r"^[+-]?\d+$")
-_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_INT = re.compile(r"^-?[0-9]+$", re.ASCII)
+_FLOAT = re.compile(r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$", re.ASCII)
+_EXACT_DIGITS = 15  # a float64 holds 15 significant digits exactly; longer numbers are ids, kept as text
 
 
 def _format(value: Any) -> str:
@@ -1114,21 +1130,47 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False)
 
 
+def _number_text(text: str) -> bool:
+    """Whether *text* may be read as a number without losing what it says.
+
+    Only plain decimal numbers qualify: an optional ``-``, digits, an
+    optional decimal point and exponent.  Text that looks like an id or a
+    code stays text: a leading zero (``02134``; ``0`` and ``0.5`` are
+    numbers), a leading ``+`` (``+44``), thousands separators (``1,234``),
+    more than 15 significant digits (a float64 would change them), or a
+    number too large for a float64 (``1e400``).
+    """
+    if not _FLOAT.fullmatch(text):
+        return False
+    mantissa = re.split("[eE]", text.lstrip("-"), maxsplit=1)[0]
+    whole, _, fraction = mantissa.partition(".")
+    if len(whole) > 1 and whole.startswith("0"):
+        return False
+    digits = (whole + fraction.rstrip("0")).lstrip("0")
+    return len(digits) <= _EXACT_DIGITS and math.isfinite(float(text))
+
+
 def _typed(series: pd.Series) -> pd.Series:
-    """Whole numbers as int64 (float64 when some are missing), numbers as float64, the rest as text."""
+    """Numbers as numbers, ids and codes as text, in plain dtypes only.
+
+    A column becomes numeric only when every non-empty cell is a number by
+    :func:`_number_text`.  Whole numbers become int64, or an object column of
+    ints and None when some cells are empty (never float: ``2024`` must not
+    read back as ``2024.0``); a decimal point or exponent in any cell makes
+    the column float64 (empty cells NaN).  Anything else stays text.
+    """
     values = series.tolist()
-    present = [v for v in values if isinstance(v, str) and v.strip() != ""]
+    present = [v.strip() for v in values if isinstance(v, str) and v.strip() != ""]
     missing = len(present) != len(values)
-    if present and all(_INT.match(v.strip()) for v in present):
+    if not present or not all(_number_text(v) for v in present):
+        return pd.Series([v if isinstance(v, str) else None for v in values], index=series.index, dtype=object)
+    if all(_INT.fullmatch(v) for v in present):
         numbers = [int(v) if isinstance(v, str) and v.strip() else None for v in values]
-        if not missing and all(-(2 ** 63) <= x < 2 ** 63 for x in numbers):  # type: ignore[operator]
-            return pd.Series(numbers, index=series.index, dtype="int64")
-        return pd.Series([math.nan if x is None else float(x) for x in numbers], index=series.index,
-                         dtype="float64")
-    if present and all(_FLOAT.match(v.strip()) for v in present):
-        return pd.Series([float(v) if isinstance(v, str) and v.strip() else math.nan for v in values],
-                         index=series.index, dtype="float64")
-    return pd.Series([v if isinstance(v, str) else None for v in values], index=series.index, dtype=object)
+        if missing:
+            return pd.Series(numbers, index=series.index, dtype=object)
+        return pd.Series(numbers, index=series.index, dtype="int64")
+    return pd.Series([float(v) if isinstance(v, str) and v.strip() else math.nan for v in values],
+                     index=series.index, dtype="float64")
 
 
 def _outputs_result(items: list[_OutputItem], fmt: str, infer_types: bool, elapsed: float) -> bulk.Result:
@@ -1219,8 +1261,13 @@ def job_outputs(conn: Connection, frame: Any, format: str = "Csv", *,
     api : {"v3", "v1", "user_v2"}, optional
         Which path looks jobs up when the frame has no ``Outputs`` column.
     infer_types : bool
-        Turn CSV columns of whole numbers into int64 (float64 when some cells
-        are empty) and of numbers into float64; otherwise all text.
+        Turn CSV columns of numbers into numbers: whole numbers into int64
+        (an object column of ints and None when some cells are empty), and
+        columns where a decimal point or exponent appears into float64.  Ids
+        and codes stay text: a column is left as text when any cell has a
+        leading zero (``02134``; not ``0`` or ``0.5``), a leading ``+``,
+        thousands separators or more than 15 significant digits.  ``False``
+        keeps every cell as text.
     max_workers : int, optional
         Downloads in flight at once (default: the connection's, 8).
 

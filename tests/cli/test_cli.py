@@ -178,8 +178,22 @@ def test_env_file_and_secret_never_echoed(tmp_path, server):
 def test_plain_progress_lines_when_not_a_terminal(tmp_path, server):
     path = ax.write_frame(ax.add_record_id(pd.DataFrame({"name": [f"p{i}" for i in range(20)]})), tmp_path / "p.csv")
     done = run_cli(["create", "collections.create", "--input", str(path)], server)
-    assert "collections.create: 20/20 rows done" in done.stderr
+    assert done.stderr.splitlines()[-1] == "collections.create: 20 rows done"
     assert "\r" not in done.stderr  # no progress bar
+
+
+def test_progress_lines_count_only_the_rows_sent(tmp_path, server):
+    # two rows refused before sending (a duplicate RecordID), then a journal that already holds every row
+    frame = pd.DataFrame({"RecordID": [1, 2, 3, 3], "name": ["sent a", "sent b", "dup a", "dup b"]})
+    path = ax.write_frame(frame, tmp_path / "p.csv")
+    journal = tmp_path / "p.journal"
+    done = run_cli(["create", "collections.create", "--input", str(path), "--journal", str(journal)], server)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.splitlines()[-1] == "collections.create: 2 rows done"
+    again = run_cli(["create", "collections.create", "--input", str(path), "--journal", str(journal)], server)
+    assert "(2 from the journal)" in again.stdout
+    assert again.stderr.splitlines()[-1] == "collections.create: 0 rows done"
+    assert collections_named(server, "sent ") == ["sent a", "sent b"]
 
 
 def test_excel_results_never_hold_live_formulas(tmp_path, server):
@@ -204,6 +218,59 @@ def test_run_jobs_command(tmp_path, server, ids):
     assert list(success["Region"]) == ["East"] and list(failure["ErrorType"]) == ["JobFailed"]
     outputs = ax.read_frame(tmp_path / "answers.outputs.csv")
     assert outputs.loc[0, "Region"] == "East" and outputs.loc[0, "RecordID"] == "1"
+    # plain progress lines (stderr is not a terminal), counting the jobs sent
+    assert done.stderr.splitlines()[-1] == "run-jobs: 2 rows done"
+
+
+def test_run_jobs_progress_lines_count_only_the_rows_sent(tmp_path, server, ids):
+    frame = pd.DataFrame({"RecordID": [1, 2, 3], "workflowId": [ids["workflow:sales"], "", ids["workflow:sales"]],
+                          "Region": ["East", "West", "North"]})
+    path = ax.write_frame(frame, tmp_path / "answers.csv")
+    done = run_cli(["run-jobs", "--input", str(path)], server)
+    assert done.returncode == 1, done.stdout + done.stderr  # row 2 has no workflowId: never sent
+    assert done.stderr.splitlines()[-1] == "run-jobs: 2 rows done"
+    assert "\r" not in done.stderr
+
+
+def test_run_jobs_outputs_keep_ids_and_can_stay_text(tmp_path, server, ids):
+    frame = pd.DataFrame({"RecordID": [1, 2], "workflowId": [ids["workflow:sales"]] * 2,
+                          "Region": ["02134", "1.50"], "Year": ["2024", "12345678901234567890123"]})
+    path = ax.write_frame(frame, tmp_path / "answers.csv")
+    done = run_cli(["run-jobs", "--input", str(path), "--outputs", "Csv"], server)
+    assert done.returncode == 0, done.stdout + done.stderr
+    outputs = ax.read_frame(tmp_path / "answers.outputs.csv").sort_values("RecordID")
+    assert outputs["Region"].tolist() == ["02134", "1.50"] and outputs["Year"].tolist() == frame["Year"].tolist()
+    frame["Region"] = ["1.50", "2"]
+    frame["Year"] = ["2024", "2025"]
+    ax.write_frame(frame, path)
+    done = run_cli(["run-jobs", "--input", str(path), "--outputs", "Csv"], server)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # inferred as numbers, written as numbers: "1.50" loses its trailing zero
+    assert ax.read_frame(tmp_path / "answers.outputs.csv").sort_values("RecordID")["Region"].tolist() == ["1.5", "2"]
+    done = run_cli(["run-jobs", "--input", str(path), "--outputs", "Csv", "--no-infer-types"], server)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ax.read_frame(tmp_path / "answers.outputs.csv").sort_values("RecordID")["Region"].tolist() == ["1.50", "2"]
+
+
+def test_run_jobs_job_timeout(tmp_path, server, ids):
+    from axframe import cli
+
+    assert cli._job_timeout(0, 3600.0) is None and cli._job_timeout(None, 3600.0) == 3600.0
+    with server.state.lock:
+        server.state.workflows[ids["workflow:sales"]]["behaviour"] = {"runSeconds": 1.5}
+    frame = pd.DataFrame({"RecordID": [1], "workflowId": [ids["workflow:sales"]], "Region": ["East"]})
+    path = ax.write_frame(frame, tmp_path / "answers.csv")
+    short = run_cli(["run-jobs", "--input", str(path), "--job-timeout", "0.3"], server)
+    assert short.returncode == 1 and ax.read_frame(tmp_path / "answers.failure.csv")["ErrorType"].tolist() == \
+        ["JobTimeout"]
+    unlimited = run_cli(["run-jobs", "--input", str(path), "--job-timeout", "0"], server)
+    assert unlimited.returncode == 0, unlimited.stdout + unlimited.stderr  # 0: no per-job timeout
+    assert ax.read_frame(tmp_path / "answers.success.csv")["Status"].tolist() == ["Completed"]
+    before = server.stats()["requests"]
+    negative = run_cli(["run-jobs", "--input", str(path), "--job-timeout", "-1"], server)
+    assert negative.returncode == 2 and "--job-timeout" in negative.stderr
+    assert server.stats()["requests"] == before
+    assert "no per-job timeout" in run_cli(["run-jobs", "--help"]).stdout
 
 
 def test_demo_runs_end_to_end(tmp_path):
@@ -236,3 +303,25 @@ def test_deploy_command(tmp_path, server, ids):
     again = run_cli(["deploy", str(folder), "--owner", "ana.artisan@example.com", "--output",
                      str(tmp_path / "again.xlsx")], server)
     assert again.stdout.count("unchanged") == 2
+
+
+def test_deploy_never_writes_into_the_folder(tmp_path, server):
+    from axframe.packages import build_package
+
+    folder = tmp_path / "checkout"
+    folder.mkdir()
+    (folder / "Quarterly Close.yxzp").write_bytes(build_package("Quarterly Close"))
+    (folder / "sub").mkdir()
+    before = server.stats()["requests"]
+    for output in (folder / "report.xlsx", folder / "sub" / "report.csv", "report.xlsx"):
+        refused = run_cli(["deploy", ".", "--owner", "ana.artisan@example.com", "--output", str(output)], server,
+                          cwd=folder)
+        assert refused.returncode == 2, (output, refused.stdout, refused.stderr)
+        assert "inside" in refused.stderr and "--output" in refused.stderr
+    assert server.stats()["requests"] == before  # refused before anything was sent
+    # run from inside the folder it deploys, the default report goes beside the folder
+    done = run_cli(["deploy", ".", "--owner", "ana.artisan@example.com", "--dry-run"], server, cwd=folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in folder.rglob("*")) == ["Quarterly Close.yxzp", "sub"]
+    assert ax.sheet_names(tmp_path / "checkout.deploy.xlsx") == ["Success", "Failure", "Summary"]
+    assert str(tmp_path / "checkout.deploy.xlsx") in done.stdout

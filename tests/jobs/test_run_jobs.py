@@ -415,3 +415,73 @@ def test_output_columns_named_like_ours_get_a_suffix(server, conn, ids):
     assert list(data.columns) == ["RecordID", "JobId", "Output", "Workflow", "JobId.1", "RunCount"]
     assert data.loc[0, "JobId.1"] == data.loc[0, "JobId"]
     assert json.loads(result.success.loc[0, "Outputs"])[0]["formats"][0] == "Csv"
+
+
+@pytest.mark.parametrize("regions, years, region_dtype, expected", [
+    # ids and codes stay text, exactly as the workflow wrote them
+    (["02134", "10001"], ["2024", "2025"], "object", ["02134", "10001"]),
+    (["+44", "7"], ["2024", "2025"], "object", ["+44", "7"]),
+    (["1,234", "5"], ["2024", "2025"], "object", ["1,234", "5"]),
+    (["12345678901234567890123", "1"], ["2024", "2025"], "object", ["12345678901234567890123", "1"]),
+    (["1234567890123456", "1"], ["2024", "2025"], "object", ["1234567890123456", "1"]),
+    # numbers become numbers: whole numbers int64, float64 only where a decimal point appears
+    (["0", "-12"], ["2024", "2025"], "int64", [0, -12]),
+    (["0.5", "2"], ["2024", "2025"], "float64", [0.5, 2.0]),
+    (["123456789012345", "-1"], ["2024", "2025"], "int64", [123456789012345, -1]),
+])
+def test_outputs_keep_ids_as_text(server, conn, ids, regions, years, region_dtype, expected):
+    frame = pd.DataFrame({"RecordID": [1, 2], "workflowId": [ids["workflow:sales"]] * 2, "Region": regions,
+                          "Year": years})
+    result = run_jobs(conn, frame, outputs="Csv", poll_interval=FAST)
+    assert result.failure.empty and result.output_failures.empty, result.failure
+    data = result.outputs.sort_values("RecordID").reset_index(drop=True)
+    assert str(data["Region"].dtype) == region_dtype and data["Region"].tolist() == expected
+    assert str(data["Year"].dtype) == "int64" and data["Year"].tolist() == [2024, 2025]
+    plain(data)
+    again, _ = job_outputs(conn, result.success)
+    assert again.sort_values("RecordID")["Region"].tolist() == expected
+
+
+def test_whole_numbers_with_gaps_stay_whole(server, conn, ids):
+    # one job answers only Region: its output has no Year, so the gathered Year column has a gap
+    sales = ids["workflow:sales"]
+    frame = pd.DataFrame({"RecordID": [1, 2], "workflowId": [sales, ids["workflow:refresh"]],
+                          "Year": ["2024", None]})
+    data = run_jobs(conn, frame, outputs="Csv", poll_interval=FAST).outputs.sort_values("RecordID")
+    assert data["Year"].tolist() == [2024, None]
+    assert str(data["Year"].dtype) == "object" and isinstance(data["Year"].iloc[0], int)
+    plain(data)
+
+
+def test_outputs_as_text_when_asked(server, conn, ids):
+    frame = pd.DataFrame({"RecordID": [1, 2], "workflowId": [ids["workflow:sales"]] * 2, "Region": ["1.50", "2"],
+                          "Year": ["2024", "2025"]})
+    result = run_jobs(conn, frame, outputs="Csv", poll_interval=FAST, infer_types=False)
+    data = result.outputs.sort_values("RecordID")
+    assert data["Region"].tolist() == ["1.50", "2"] and data["Year"].tolist() == ["2024", "2025"]
+    assert result.summary.outputs == 2
+    inferred = run_jobs(conn, frame, outputs="Csv", poll_interval=FAST).outputs.sort_values("RecordID")
+    assert inferred["Region"].tolist() == [1.5, 2.0] and inferred["Year"].tolist() == [2024, 2025]
+
+
+def test_on_row_reports_each_row_sent(server, conn, ids):
+    frame = pd.DataFrame({"RecordID": [1, 2, 3, 3], "workflowId": [ids["workflow:sales"], None,
+                                                                  ids["workflow:sales"], ids["workflow:sales"]],
+                          "Region": ["West", "East", "ERROR: closed", "North"]})
+    seen = []
+    success, failure = run_jobs(conn, frame, poll_interval=FAST, on_row=lambda pos, end: seen.append((pos, end.ok)))
+    assert sorted(seen) == [(0, True)]  # no workflowId and duplicate RecordIDs: refused before sending
+    seen.clear()
+    frame = pd.DataFrame({"RecordID": [1, 2], "workflowId": [ids["workflow:sales"]] * 2,
+                          "Region": ["West", "ERROR: closed"]})
+    run_jobs(conn, frame, poll_interval=FAST, on_row=lambda pos, end: seen.append((pos, end.ok, end.error_type)))
+    assert sorted(seen) == [(0, True, None), (1, False, "JobFailed")]
+
+
+def test_no_job_timeout(server, conn, ids):
+    behaviour(server, ids["workflow:sales"], runSeconds=0.3)
+    frame = pd.DataFrame({"RecordID": [1], "workflowId": [ids["workflow:sales"]], "Region": ["West"]})
+    success, failure = run_jobs(conn, frame, poll_interval=FAST, job_timeout=None)
+    assert failure.empty and success.loc[0, "Seconds"] >= 0.3
+    with pytest.raises(ax.ConfigurationError, match="job_timeout"):
+        run_jobs(conn, frame, job_timeout=0)
