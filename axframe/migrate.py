@@ -38,6 +38,14 @@ Choices where the Server's documentation is silent
   nothing; ``unmovable="warn"`` migrates them and says why in ``Warning``.
   DCM connections are not detected from a package (the target's
   connection-handling rules map them).
+- Which target workflow is the migrated one: the one whose ``sourceAppId``
+  is the source id.  Failing that, a target workflow of the same name
+  (case-insensitive) and the same owner (published by hand, or by
+  :func:`deploy`) makes the row fail with ``ErrorType`` ``Conflict`` unless
+  ``existing="version"`` (add the package to it as a new version, through
+  ``POST /v3/workflows/{id}/versions``: it carries no ``sourceAppId``) or
+  ``existing="copy"`` (publish a second workflow) says otherwise; the default
+  never duplicates nor overwrites without being asked.
 - Defaults of a migrated workflow: the source workflow's name, owner (by
   email), public setting, download setting and published version's comments;
   no worker tag (tags name machines of one Server).  Columns and keywords
@@ -109,6 +117,47 @@ LISTINGS = {
 }
 _ZERO_BASED = {"admin_v1.workflows_all", "admin_v2.workflows_all"}
 _DEFAULT_WORKERS = 4
+
+# The fields of each paged listing's items, in the Server's order (the shapes of reference 6.5, as the
+# emulator serves them); ``parent.child`` for an object's fields.  Only used to give an empty listing its
+# columns: a frame without columns is refused by ``Alteryx.write``.
+_USER_FIELDS = (
+    "accountLocked", "accountLockedAt", "active", "anonymous", "canSchedule", "canSetPriority",
+    "canSetWorkerAssignment", "dateAdded", "dateUpdated", "email", "expirationDate", "firstName", "lastName",
+    "numFailedLogins", "pending", "subscriptionId", "updateLastLoginDate", "userProfile.picture", "userProfile.iconId",
+    "validated", "timezone", "language", "id",
+)
+_WORKFLOW_ALL_FIELDS = (
+    "id", "revisions", "creator.id", "creator.firstName", "creator.lastName", "creator.email",
+    "creator.subscription.id", "creator.subscription.name", "subscription.id", "subscription.name", "events",
+    "runDisabled", "isPublic", "dateMadePublic", "isDeleted", "runCount", "iconId", "workerTag", "isReadyForMigration",
+)
+_LISTING_FIELDS = {
+    "admin_v1.users": _USER_FIELDS + ("curator",),
+    "admin_v2.users": _USER_FIELDS + ("role",),
+    "admin_v1.collections": (
+        "collectionId", "name", "ownerId", "dateAdded", "apps", "schedules", "insights", "users", "subscriptions",
+        "userGroups", "id",
+    ),
+    "admin_v1.schedules": (
+        "canEdit", "id", "application.canExecute", "application.amp", "application.id", "application.revisionId",
+        "application.name", "application.iconId", "owner.id", "owner.role", "owner.firstName", "owner.lastName",
+        "owner.email", "owner.sortName", "owner.isActive", "owner.credentialWorkFlowCount", "name", "comment",
+        "enabled", "priority", "workerTag", "status", "credential.credentialId", "credential.username",
+        "credential.source", "creationTime", "lastRunTime", "nextRunTime", "state", "runCount", "iteration.startTime",
+        "frequency", "timezone", "lastError", "cpuName", "lastModifiedId", "lastModifiedDate",
+    ),
+    "admin_v1.subscriptions": (
+        "active", "expirationDate", "memberPassesPurchased", "memberPassesUsed", "name", "primaryContactInfo.name",
+        "primaryContactInfo.email", "primaryContactInfo.company", "primaryContactInfo.address.country",
+        "primaryContactInfo.address.addressLine1", "primaryContactInfo.address.addressLine2",
+        "primaryContactInfo.address.city", "primaryContactInfo.address.state", "primaryContactInfo.address.postalCode",
+        "id",
+    ),
+    "admin_v2.subscriptions": ("active", "expirationDate", "name", "defaultWorkflowCredentialId", "id"),
+    "admin_v1.workflows_all": _WORKFLOW_ALL_FIELDS,
+    "admin_v2.workflows_all": _WORKFLOW_ALL_FIELDS,
+}
 
 
 class ListingError(AxframeError):
@@ -357,10 +406,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _listing_frame(items: list, flatten: bool = True) -> pd.DataFrame:
+def _item_template(fields: Sequence[str]) -> dict:
+    """An item of empty values shaped like *fields* (``parent.child`` names become nested objects)."""
+    item: dict = {}
+    for name in fields:
+        *parents, leaf = name.split(".")
+        node = item
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = None
+    return item
+
+
+def _empty_listing(action: str, flatten: bool) -> pd.DataFrame:
+    """No rows, and the columns the listing's items would have made (``id`` for an unknown listing)."""
+    template = _item_template(_LISTING_FIELDS.get(action, ("id",)))
+    columns = pd.json_normalize([template]).columns if flatten else list(template)
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+
+
+def _listing_frame(items: list, flatten: bool = True, action: str = "") -> pd.DataFrame:
     records = [i if isinstance(i, dict) else {"value": i} for i in items]
     if not records:
-        return pd.DataFrame()
+        return _empty_listing(action, flatten)
     df = pd.json_normalize(records) if flatten else pd.DataFrame(records)
     for column in df.columns:
         if df[column].dtype == object and df[column].map(lambda v: isinstance(v, (list, dict, tuple))).any():
@@ -404,7 +472,9 @@ def admin_listing(conn: Connection, name: str, *, page_size: int = 500, total: i
     -------
     pandas.DataFrame
         One row per item in the Server's order; lists and objects that stay
-        in a cell are JSON text.
+        in a cell are JSON text.  An empty listing has no rows but keeps the
+        listing's columns (``id`` alone for a listing axframe does not know),
+        so that ``Alteryx.write`` takes it.
 
     Raises
     ------
@@ -417,7 +487,7 @@ def admin_listing(conn: Connection, name: str, *, page_size: int = 500, total: i
     if action == "admin_v1.audit_log":
         raise ConfigurationError("use axframe.migrate.audit_log(conn, entity) for the audit log")
     pager = Pager(conn, action, params, page_size=page_size, max_workers=max_workers, first_page=first_page)
-    return _listing_frame(pager.all(total, readahead), flatten)
+    return _listing_frame(pager.all(total, readahead), flatten, action)
 
 
 # --------------------------------------------------------------------------
@@ -808,6 +878,7 @@ def _as_email(value: Any, name: str) -> str | None:
 _MIGRATE_COLUMNS = (("SourceWorkflowId", "text"), ("TargetWorkflowId", "text"), ("Name", "text"),
                     ("Owner", "text"), ("Action", "text"), ("FlagReset", "bool"))
 _MIGRATE_OUTPUT = {c for c, _ in _MIGRATE_COLUMNS} | {"Warning", "StatusCode", "ErrorType", "Error"}
+_EXISTING = ("fail", "version", "copy")
 
 
 @dataclass
@@ -841,10 +912,11 @@ class _Migration:
     """What one :func:`migrate` run knows and caches about its two Servers."""
 
     def __init__(self, source: Connection, target: Connection, *, credentials: Mapping[str, str],
-                 unmovable: str, reset_flag: bool, dry_run: bool, package_dir: Path):
+                 unmovable: str, existing: str, reset_flag: bool, dry_run: bool, package_dir: Path):
         self.source, self.target = source, target
         self.credentials = dict(credentials)
         self.unmovable = unmovable
+        self.existing = existing
         self.reset_flag = reset_flag
         self.dry_run = dry_run
         self.package_dir = package_dir
@@ -950,16 +1022,16 @@ class _Migration:
 
         return self.memo.get("target-connections", read)
 
-    def target_workflows(self) -> tuple[dict, set] | Outcome:
-        """``({sourceAppId: target id}, {every target id})`` as the run began."""
+    def target_workflows(self) -> tuple[dict, set, list] | Outcome:
+        """``({sourceAppId: target id}, {every target id}, [every target view])`` as the run began."""
 
-        def read() -> tuple[dict, set] | Outcome:
+        def read() -> tuple[dict, set, list] | Outcome:
             outcome, _ = _send(self.target, "workflows.list", {"view": "Full"})
             if not outcome.ok:
                 return outcome
             views = [v for v in _json(outcome) or [] if isinstance(v, dict)]
             return ({v["sourceAppId"]: v.get("id") for v in views if v.get("sourceAppId")},
-                    {v.get("id") for v in views})
+                    {v.get("id") for v in views}, views)
 
         return self.memo.get("target-workflows", read)
 
@@ -1011,6 +1083,42 @@ def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "workflow"
 
 
+def _same_named(views: list, name: str, owner_id: Any) -> list[dict]:
+    """The target workflows of *owner_id* named *name* (case-insensitive, as deploy matches names)."""
+    wanted = name.strip().lower()
+    return [v for v in views if owner_id and v.get("ownerId") == owner_id
+            and str(v.get("name") or "").strip().lower() == wanted]
+
+
+def _existing_problem(existing: str, same: list[dict], name: str, owner: str) -> str | None:
+    """Why a row must not publish beside the target's same-named workflows of its owner; None when it may."""
+    if not same or existing == "copy":
+        return None
+    ids = ", ".join(str(v.get("id")) for v in same)
+    if existing == "fail":
+        what = "a workflow" if len(same) == 1 else f"{len(same)} workflows"
+        return (f"the target already has {what} named {name!r} owned by {owner} ({ids}) that was not migrated "
+                "from this one; nothing was published: give existing='version' to add this package to it as a "
+                "new version, or existing='copy' to publish a second workflow")
+    if len(same) > 1:
+        return (f"{len(same)} workflows of {owner} on the target are named {name!r} ({ids}); existing='version' "
+                "needs exactly one: give the row another name, or existing='copy'")
+    return None
+
+
+def _version_form(view: Mapping[str, Any], *, owner_id: str, can_download: bool, comments: str) -> dict:
+    """The form of a new published version of a target workflow that keeps its name and settings."""
+    version = _published(view)
+    form = {"name": view.get("name"), "ownerId": owner_id, "othersMayDownload": bool(can_download),
+            "othersCanExecute": bool(view.get("othersCanExecute", True)),
+            "executionMode": view.get("executionMode") or version.get("executionMode") or "Standard",
+            "makePublished": True, "comments": comments,
+            "workflowCredentialType": version.get("workflowCredentialType") or "Default"}
+    if version.get("credentialId"):
+        form["credentialId"] = version["credentialId"]
+    return form
+
+
 def _migrate_row(run: _Migration, spec: _MigrationRow) -> _Out:
     out = _Out(values={"SourceWorkflowId": spec.workflow_id, "Action": "failed"})
     wid = spec.workflow_id
@@ -1035,6 +1143,16 @@ def _migrate_row(run: _Migration, spec: _MigrationRow) -> _Out:
                         "one); create the user there first, or give another owner")
     if user.get("isActive") is False:
         out.warnings.append(f"the owner {owner} is deactivated on the target")
+
+    known_workflows = run.target_workflows()
+    if isinstance(known_workflows, Outcome):
+        return _refused(out, known_workflows, "listing the target's workflows")
+    by_source, ids_before, views = known_workflows
+    same = [] if by_source.get(wid) else _same_named(views, name, user.get("id"))
+    problem = _existing_problem(run.existing, same, name, owner)
+    if problem:
+        return out.fail(ErrorType.CONFLICT, problem)
+    into = same[0] if same and run.existing == "version" else None  # gets this package as a new version
 
     collections = _resolve_collections(run, spec.collections)
     if isinstance(collections, Outcome):
@@ -1086,25 +1204,36 @@ def _migrate_row(run: _Migration, spec: _MigrationRow) -> _Out:
             return out.fail(ErrorType.NOT_MIGRATABLE, "not migratable: " + "; ".join(issues))
         out.warnings.extend(f"not migratable as it is: {i}" for i in issues)
 
-    existing = run.target_workflows()
-    if isinstance(existing, Outcome):
-        return _refused(out, existing, "listing the target's workflows")
-    by_source, ids_before = existing
-    planned = "new version" if by_source.get(wid) else "created"
+    planned = "new version" if by_source.get(wid) or into is not None else "created"
     if run.dry_run:
-        out.values.update(Action=planned, TargetWorkflowId=by_source.get(wid) or "")
+        out.values.update(Action=planned, TargetWorkflowId=by_source.get(wid) or (into or {}).get("id") or "")
         return out
 
     can_download = spec.can_download if spec.can_download is not None else info.can_download
-    form = {"name": name, "owner": owner, "validate": spec.validate,
-            "isPublic": spec.is_public if spec.is_public is not None else info.is_public,
-            "sourceId": wid, "workerTag": spec.worker_tag or "", "canDownload": can_download,
-            "comments": spec.comments if spec.comments is not None else info.comments}
-    outcome, sent = _send(run.target, "admin_v1.publish", contract=form, file=str(path))
+    comments = spec.comments if spec.comments is not None else info.comments
+    if into is None:
+        form = {"name": name, "owner": owner, "validate": spec.validate,
+                "isPublic": spec.is_public if spec.is_public is not None else info.is_public,
+                "sourceId": wid, "workerTag": spec.worker_tag or "", "canDownload": can_download,
+                "comments": comments}
+        outcome, sent = _send(run.target, "admin_v1.publish", contract=form, file=str(path))
+        doing = "publishing on the target"
+    else:
+        if not into.get("versions"):  # a listing of reduced views: read the workflow
+            current, _ = _send(run.target, "workflows.get", {"workflowId": into.get("id")})
+            if not current.ok:
+                return _refused(out, current, f"reading target workflow {into.get('id')}")
+            into = _json(current) or into
+        form = _version_form(into, owner_id=user.get("id"), can_download=can_download, comments=comments)
+        outcome, sent = _send(run.target, "workflows.add_version", {"workflowId": into.get("id")}, contract=form,
+                              file=str(path))
+        doing = f"adding a version to target workflow {into.get('id')}"
+        if spec.validate:
+            out.warnings.append("validate is not available when adding a version to a workflow (existing='version')")
     out.sent = sent and outcome.error_type != ErrorType.CONNECTION
     if not outcome.ok:
-        return _refused(out, outcome, "publishing on the target")
-    target_id = _json(outcome)
+        return _refused(out, outcome, doing)
+    target_id = _json(outcome) if into is None else into.get("id")
     if not isinstance(target_id, str) or not target_id:
         return out.fail(ErrorType.HTTP_ERROR, f"publishing on the target: the answer is not a workflow id "
                                               f"({outcome.text[:80]!r})", outcome.status)
@@ -1189,8 +1318,9 @@ def migrate(source: Connection, target: Connection, frame: Any = None, *, owner:
             collections: str | Sequence[str] | None = None, worker_tag: str | None = None,
             is_public: bool | None = None, can_download: bool | None = None, validate: bool = False,
             comments: str | None = None, credentials: Mapping[str, str] | None = None, unmovable: str = "fail",
-            reset_flag: bool = False, dry_run: bool = False, package_dir: str | os.PathLike | None = None,
-            max_workers: int | None = _DEFAULT_WORKERS, progress: bool | None = None) -> Result:
+            existing: str = "fail", reset_flag: bool = False, dry_run: bool = False,
+            package_dir: str | os.PathLike | None = None, max_workers: int | None = _DEFAULT_WORKERS,
+            progress: bool | None = None) -> Result:
     """Move workflows from a source Server to a target Server, one row each.
 
     For each row, in order: read the workflow on the source
@@ -1199,7 +1329,8 @@ def migrate(source: Connection, target: Connection, frame: Any = None, *, owner:
     download its package (``GET /admin/v1/{appId}/package``), publish it on the
     target with ``sourceId`` = the source id (``POST /admin/v1/workflows``: if
     the target already has a workflow with that source id, it gets a new
-    version), set its credential, add it to collections
+    version; a target workflow of the same name and owner without it is dealt
+    with as *existing* says), set its credential, add it to collections
     (``POST /v3/collections/{id}/workflows``), and, with ``reset_flag``, reset
     the source's migration flag (``PUT /admin/v1/workflows/migratable/{appId}``,
     which flips it, so only when it is set).  Rows run concurrently.
@@ -1238,6 +1369,16 @@ def migrate(source: Connection, target: Connection, frame: Any = None, *, owner:
         no connection of that name for): fail the row with ``ErrorType``
         ``NotMigratable`` without sending it anything (default), or migrate
         it and say why in ``Warning``.
+    existing : {"fail", "version", "copy"}
+        What to do when the target has no workflow migrated from this one
+        (``sourceAppId``; that match always comes first) but has one of the
+        same name (case-insensitive) and the same owner, published by hand or
+        by :func:`deploy`: fail the row with ``ErrorType`` ``Conflict``, naming
+        it, and publish nothing (default: a migration never duplicates nor
+        overwrites a workflow unless asked); add the package to it as a new
+        published version (``POST /v3/workflows/{id}/versions``, keeping its
+        name and settings; several such workflows fail the row); or publish a
+        second workflow beside it.  Workflows of other owners never match.
     reset_flag : bool
         Reset the migration flag on the source after a successful migration.
     dry_run : bool
@@ -1256,11 +1397,13 @@ def migrate(source: Connection, target: Connection, frame: Any = None, *, owner:
     Result
         Unpacks into ``(success, failure)``: ``RecordID``, the input columns
         unchanged, ``SourceWorkflowId``, ``TargetWorkflowId``, ``Name``,
-        ``Owner``, ``Action`` (``created`` or ``new version``; ``failed`` in
-        the failure frame), ``FlagReset``, ``Warning``, ``StatusCode``, and in
-        the failure frame ``ErrorType`` and ``Error``.  A failure after the
-        publish (a collection, the flag) keeps ``TargetWorkflowId`` and says
-        what was done in ``Error``; running the row again adds a version.
+        ``Owner``, ``Action`` (``created`` or ``new version``, of the workflow
+        with the source id or, with ``existing="version"``, of the same-named
+        one; ``failed`` in the failure frame), ``FlagReset``, ``Warning``,
+        ``StatusCode``, and in the failure frame ``ErrorType`` and
+        ``Error``.  A failure after the publish (a collection, the flag)
+        keeps ``TargetWorkflowId`` and says what was done in ``Error``;
+        running the row again adds a version.
 
     Raises
     ------
@@ -1277,6 +1420,8 @@ def migrate(source: Connection, target: Connection, frame: Any = None, *, owner:
                                  "collections use the V3 API")
     if unmovable not in ("fail", "warn"):
         raise ConfigurationError(f"unmovable must be 'fail' or 'warn', not {unmovable!r}")
+    if existing not in _EXISTING:
+        raise ConfigurationError(f"existing must be 'fail', 'version' or 'copy', not {existing!r}")
     if credentials is not None and not isinstance(credentials, Mapping):
         raise ConfigurationError("credentials must be a dict of source credential id to target credential id")
     try:
@@ -1326,8 +1471,8 @@ def migrate(source: Connection, target: Connection, frame: Any = None, *, owner:
     own_dir = package_dir is None
     folder = Path(tempfile.mkdtemp(prefix="axframe-migrate-")) if package_dir is None else Path(package_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    run = _Migration(source, target, credentials=credentials or {}, unmovable=unmovable, reset_flag=reset_flag,
-                     dry_run=dry_run, package_dir=folder)
+    run = _Migration(source, target, credentials=credentials or {}, unmovable=unmovable, existing=existing,
+                     reset_flag=reset_flag, dry_run=dry_run, package_dir=folder)
     summary = Summary("migrate", dry_run=dry_run)
     bar = Progress(len(specs), "migrate", progress, rows=len(df))
     try:
