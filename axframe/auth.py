@@ -211,6 +211,8 @@ def oauth1_auth(client_id: str, client_secret: str, transport: str = "header") -
     string as the surer of the two).  :meth:`Connection.check` tries the header
     first and falls back to the query string on a 401.
     """
+    import requests_oauthlib  # noqa: F401 - makes its loggers, so that the filter below covers them
+
     register_secret(client_id)
     register_secret(client_secret)
     install_log_filter()  # oauthlib's loggers exist now: they log the key at DEBUG

@@ -5,11 +5,13 @@ Tests talk to the emulator over a real socket; nothing is mocked.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 import requests
 
+from axframe import auth
 from axframe.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +44,46 @@ class Api:
             return self.session.request(method.upper(), self.server.url + path, **kw)
 
         return call
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_SWEPT = ("axframe", "urllib3", "requests", "requests_oauthlib", "oauthlib")
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log_line():
+    """Every test of the suite runs with axframe's loggers, and those of the libraries it sends and signs
+    with, at DEBUG; afterwards no log line may hold an API key, secret or token that axframe was given
+    or received during the whole session."""
+    kept = _Kept()
+    loggers = [logging.getLogger(name) for name in _SWEPT]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(kept)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.removeHandler(kept)
+            logger.setLevel(level)
+    secrets = [s for s in list(auth._secrets) if len(s) >= 12]  # keys, secrets and tokens, not test words
+    leaked = []
+    for record in kept.records:
+        try:
+            line = record.getMessage()
+        except Exception:
+            line = str(record.msg)
+        leaked += [f"{record.name}: {auth.mask(s)} in {line[:200]!r}" for s in secrets if s in line]
+    assert not leaked, "secrets in log lines: " + "; ".join(leaked[:5])
 
 
 @pytest.fixture

@@ -146,7 +146,7 @@ def test_no_key_secret_or_token_in_any_output_file_log_exception_or_repr(tmp_pat
             flagged = ax.post(conn, "workflows.update",
                               pd.DataFrame({"RecordID": [1], "workflowId": [ids["workflow:sales"]],
                                             "isReadyForMigration": [True]}))
-            moved = ax.migrate(conn, tgt, package_dir=tmp_path / "packages")
+            moved = ax.migrate(conn, tgt, package_dir=tmp_path / "packages", existing="version")
             assert len(moved.success) >= 1, moved.failure.to_dict("records")
             target_secret = target.curator[1]
             tgt.close()
