@@ -123,8 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which API queues the jobs (default v3; v1 on a legacy connection)")
     p.add_argument("--question-columns", nargs="+", metavar="COLUMN",
                    help="the columns holding answers (default: every column that is not axframe's)")
-    p.add_argument("--files", nargs="+", default=(), metavar="QUESTION",
-                   help="File Browse questions whose answers are local files to upload first")
+    p.add_argument("--files", nargs="+", default=None, metavar="QUESTION",
+                   help="the questions whose answers are local files to upload first (default: the workflow's "
+                        "File Browse questions, where the answer is an existing local file)")
+    p.add_argument("--no-uploads", action="store_true", help="upload no file: every answer is sent as text")
     p.add_argument("--outputs", metavar="FORMAT", help="download each job's outputs in this format (e.g. Csv)")
     p.add_argument("--output-folder", help="where non-CSV outputs are saved (default ./axframe-outputs)")
     p.add_argument("--max-queued", type=int, default=None, help="jobs of this run queued at once (default 20)")
@@ -374,7 +376,8 @@ def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     interactive = sys.stderr.isatty() if args.progress is None else args.progress
     lines = None if interactive else _Lines("run-jobs")
     try:
-        result = run_jobs(conn, frame, api=args.api, question_columns=args.question_columns, files=args.files,
+        result = run_jobs(conn, frame, api=args.api, question_columns=args.question_columns,
+                          files=[] if args.no_uploads else args.files if args.files is not None else "auto",
                           outputs=args.outputs, output_folder=args.output_folder,
                           max_queued=args.max_queued or DEFAULT_MAX_QUEUED, job_timeout=job_timeout,
                           cancel_on_timeout=not args.keep_running, warnings_fail=args.warnings_fail,

@@ -22,11 +22,16 @@ Column conventions of :func:`run_jobs`
   columns are carried along untouched).  An empty cell is not sent, so the
   question keeps its default; send an empty answer through ``questions``.
   A column answer wins over a ``questions`` entry of the same name.
-- File Browse questions: the questions named in ``files=`` hold paths of
-  local files; each file is uploaded (``POST /user/v2/inputfiles``) just
-  before its job is queued, and the reference the Server answers becomes the
-  answer.  Nothing else is ever uploaded: a value that merely looks like a
-  path stays text, so no local file leaves the machine unless asked for.
+- File Browse questions: where a row answers a File Browse question with the
+  path of a local file, the file is uploaded (``POST /user/v2/inputfiles``)
+  just before its job is queued, and the reference the Server answers becomes
+  the answer.  With ``files="auto"`` (the default) axframe asks the Server
+  which questions are File Browse (``GET /v3/workflows/{id}/questions``, once
+  per workflow, and only for workflows where some answer is the path of an
+  existing local file); an answer to any other question, or a path that is
+  not a local file (a path on the Server, say), stays text.  ``files=[names]``
+  names the questions instead (a missing file is then a row error), and
+  ``files=[]`` uploads nothing.
 - The output columns (``JobId``, ``Status``, ``Disposition``, ``QueuedAt``,
   ``EndedAt``, ``Seconds``, ``StatusRequests``, ``Messages``, ``Outputs``, and
   ``StatusCode``, ``ErrorType``, ``Error``, ``Response``) are axframe's: copies
@@ -99,7 +104,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 import pandas as pd
@@ -335,7 +340,8 @@ def _parse_questions(raw: Any) -> list[dict]:
     return answers
 
 
-def _plan(record: dict, api: _Api, question_columns: list[str], files: set[str], legacy: bool) -> _Job | _End:
+def _plan(record: dict, api: _Api, question_columns: list[str], files: set[str], legacy: bool,
+          browse: Mapping[str, set[str]] | None = None) -> _Job | _End:
     """The job a row asks for, or why it cannot be sent."""
     try:
         raw_id = record.get(WORKFLOW_ID)
@@ -378,7 +384,11 @@ def _plan(record: dict, api: _Api, question_columns: list[str], files: set[str],
                 by_name[name] = len(answers)
                 answers.append(entry)
         uploads = []
-        for name in sorted(files & set(by_name)):
+        wanted = files & set(by_name)
+        for name in (browse or {}).get(workflow_id, set()) & set(by_name) - wanted:
+            if _local_file(answers[by_name[name]]["value"]):  # found by asking the Server: only real files
+                wanted.add(name)
+        for name in sorted(wanted):
             index = by_name[name]
             path = os.path.expanduser(answers[index]["value"].strip())
             if legacy:
@@ -390,6 +400,43 @@ def _plan(record: dict, api: _Api, question_columns: list[str], files: set[str],
     except _Problem as problem:
         return _End(False, error_type=problem.error_type, error=problem.error, sent=False)
     return _Job(pos=-1, key="", workflow_id=workflow_id, answers=answers, settings=settings, files=uploads)
+
+
+def _local_file(value: Any) -> bool:
+    text = value.strip() if isinstance(value, str) else ""
+    return bool(text) and len(text) < 4096 and os.path.isfile(os.path.expanduser(text))
+
+
+def _is_file_browse(question: Any) -> bool:
+    """A question view (V3 ``questionType``, V1 ``type``) of a File Browse question."""
+    if not isinstance(question, dict):
+        return False
+    kind = question.get("questionType", question.get("type"))
+    return isinstance(kind, str) and "filebrowse" in "".join(c for c in kind.lower() if c.isalnum())
+
+
+def _file_browse_questions(conn: Connection, workflow_ids: Iterable[str]) -> dict[str, set[str]]:
+    """The File Browse questions of each workflow, asked of the Server once per workflow.
+
+    A workflow whose questions cannot be read gets none (its answers are then sent as text, and the
+    job itself says what it thinks of them).
+    """
+    found: dict[str, set[str]] = {}
+    v3 = not conn.legacy
+    endpoint = catalogue.find("workflows.questions" if v3 else "v1.questions")
+    for workflow_id in sorted(set(workflow_ids)):
+        path = _path(conn, endpoint, **{"workflowId" if v3 else "appId": workflow_id})
+        outcome = conn.send(Call("GET", path, endpoint))
+        try:
+            questions = outcome.json() if outcome.ok else None
+        except ValueError:
+            questions = None
+        if not isinstance(questions, list):
+            log.warning("could not read the questions of workflow %s (%s); its File Browse answers are sent "
+                        "as text, not uploaded", workflow_id, outcome.error or outcome.status)
+            questions = []
+        found[workflow_id] = {q["name"] for q in questions if _is_file_browse(q) and isinstance(q.get("name"), str)}
+    return found
 
 
 def _suffix(conn: Connection, endpoint: catalogue.Endpoint) -> str:
@@ -815,7 +862,7 @@ def _question_columns(df: pd.DataFrame, question_columns: Iterable[str] | str | 
 
 
 def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
-             question_columns: Iterable[str] | str | None = None, files: Iterable[str] | str = (),
+             question_columns: Iterable[str] | str | None = None, files: Iterable[str] | str = "auto",
              outputs: str | None = None, output_folder: str | os.PathLike | None = None,
              max_queued: int = DEFAULT_MAX_QUEUED, job_timeout: float | None = DEFAULT_JOB_TIMEOUT,
              cancel_on_timeout: bool = True, warnings_fail: bool = False,
@@ -844,8 +891,12 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
         The answer columns; by default every column other than ``RecordID``,
         ``workflowId``, ``priority``, ``credentialId``, ``workerTag`` and
         ``questions``.
-    files : list of str
-        File Browse questions whose answers are local paths to upload first.
+    files : "auto" or list of str
+        Which answers are local files to upload first.  ``"auto"`` (default):
+        answers to the workflow's File Browse questions that are paths of
+        existing local files (the Server is asked which questions those are,
+        once per workflow).  A list names the questions (a missing file fails
+        the row); ``[]`` uploads nothing.
     outputs : str, optional
         Also download the outputs of every successful job in this format
         (``"Csv"``, ``"Xlsx"``, ...), as :func:`job_outputs` does, while the
@@ -918,7 +969,8 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
     workers = _workers(conn, max_workers)
     df = _input_frame(frame)
     answer_columns = _question_columns(df, question_columns)
-    file_questions = {files} if isinstance(files, str) else {str(f) for f in files}
+    auto = isinstance(files, str) and files == "auto"
+    file_questions = set() if auto else {files} if isinstance(files, str) else {str(f) for f in files}
     if file_questions - {str(c) for c in answer_columns} and QUESTIONS not in df.columns:
         unknown = sorted(file_questions - {str(c) for c in answer_columns})
         raise FrameError(f"files names {', '.join(unknown)}, which is neither a question column nor answerable "
@@ -929,12 +981,14 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
     ends: list[tuple[_End, _Job | None] | None] = [None] * n
     keys = [record_key(r[frames.RECORD_ID]) for r in records]
     bad_ids = frames.record_id_problems([r[frames.RECORD_ID] for r in records])
+    browse = _file_browse_questions(conn, _workflows_with_local_files(records, answer_columns, bad_ids)) \
+        if auto and not conn.legacy else {}
     jobs: list[_Job] = []
     for pos, rec in enumerate(records):
         if pos in bad_ids:
             ends[pos] = (_End(False, error_type=bad_ids[pos].error_type, error=bad_ids[pos].error, sent=False), None)
             continue
-        planned = _plan(rec, chosen_api, answer_columns, file_questions, conn.legacy)
+        planned = _plan(rec, chosen_api, answer_columns, file_questions, conn.legacy, browse)
         if isinstance(planned, _End):
             ends[pos] = (planned, None)
             continue
@@ -978,6 +1032,24 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
     if output_result is None:
         return JobsResult(success, failure, summary)
     return JobsResult(success, failure, summary, output_result.success, output_result.failure)
+
+
+def _workflows_with_local_files(records: list[dict], answer_columns: list[str],
+                                skip: Mapping[int, Any]) -> set[str]:
+    """The workflows some row answers with the path of an existing local file (column or questions JSON)."""
+    found = set()
+    for pos, rec in enumerate(records):
+        workflow_id = rec.get(WORKFLOW_ID)
+        if pos in skip or frames.is_missing(workflow_id):
+            continue
+        values = [rec.get(c) for c in answer_columns]
+        try:
+            values += [a["value"] for a in _parse_questions(rec.get(QUESTIONS))]
+        except _Problem:
+            pass  # the row is refused when it is planned
+        if any(_local_file(v) for v in values):
+            found.add(frames.as_text(workflow_id))
+    return found
 
 
 def _ordered(df: pd.DataFrame) -> pd.DataFrame:

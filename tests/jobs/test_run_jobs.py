@@ -192,12 +192,29 @@ def test_file_browse_answers_are_uploaded_first(tmp_path, server, conn, ids):
     assert pd.isna(rows.loc[3, "Customer File_bytes"])  # no file: no upload, no size
 
 
-def test_without_files_a_path_is_just_text(tmp_path, server, conn, ids):
+def test_file_browse_answers_are_found_and_uploaded_by_default(tmp_path, server, conn, ids):
+    customers = tmp_path / "customers.csv"
+    customers.write_bytes(b"id\n1\n")
+    churn, sales = ids["workflow:churn"], ids["workflow:sales"]
+    frame = pd.DataFrame({"RecordID": [1, 2, 3], "workflowId": [churn, churn, sales],
+                          "Customer File": [str(customers), "D:\\server\\share\\customers.csv", None],
+                          "Region": [None, None, str(customers)]})  # a path answering a text question
+    before = server.stats()["routes"].get("Workflows_GetWorkflowQuestions", 0)
+    success, failure = run_jobs(conn, frame, poll_interval=FAST)
+    assert failure.empty and len(success) == 3
+    assert len(server.state.input_files) == 1  # row 1's local file; row 2's path is not a local file
+    # the Server was asked once per workflow where some answer is a local file (sales: its Region question
+    # is not File Browse, so that path went as text)
+    assert server.stats()["routes"]["Workflows_GetWorkflowQuestions"] - before == 2
+
+
+def test_without_uploads_a_path_is_just_text(tmp_path, server, conn, ids):
     customers = tmp_path / "customers.csv"
     customers.write_bytes(b"id\n1\n")
     frame = pd.DataFrame({"RecordID": [1], "workflowId": [ids["workflow:churn"]], "Customer File": [str(customers)]})
-    success, _ = run_jobs(conn, frame, poll_interval=FAST)
+    success, _ = run_jobs(conn, frame, files=[], poll_interval=FAST)
     assert len(success) == 1 and not server.state.input_files
+    assert server.stats()["routes"].get("Workflows_GetWorkflowQuestions", 0) == 0  # nothing asked either
     with pytest.raises(ax.FrameError):
         run_jobs(conn, frame, files=["Customer Fiel"])
 
