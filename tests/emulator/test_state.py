@@ -121,7 +121,7 @@ def test_publish_or_version_by_source_id(state):
 
 def test_counts(state):
     counts = state.counts()
-    assert counts["users"] == 7 and counts["workflows"] == 5 and counts["collections"] == 2
+    assert counts["users"] == 8 and counts["workflows"] == 5 and counts["collections"] == 2
 
 
 @pytest.mark.parametrize("wrapper", [None, {"object": None}, "text"])
