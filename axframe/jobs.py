@@ -1052,11 +1052,6 @@ def _workflows_with_local_files(records: list[dict], answer_columns: list[str],
     return found
 
 
-def _ordered(df: pd.DataFrame) -> pd.DataFrame:
-    cols = [frames.RECORD_ID] + [c for c in df.columns if c != frames.RECORD_ID]
-    return df[cols].reset_index(drop=True)
-
-
 def _job_columns(picked: list[tuple[_End, _Job | None]]) -> dict[str, pd.Series]:
     def col(values: list, dtype: Any = object) -> pd.Series:
         return pd.Series(values, dtype=dtype)
@@ -1080,10 +1075,10 @@ def _job_columns(picked: list[tuple[_End, _Job | None]]) -> dict[str, pd.Series]
 def _job_frames(df: pd.DataFrame, ends: list, summary: JobSummary) -> tuple[pd.DataFrame, pd.DataFrame]:
     ok_pos = [i for i, e in enumerate(ends) if e[0].ok]
     bad_pos = [i for i, e in enumerate(ends) if not e[0].ok]
-    success = _ordered(df.iloc[ok_pos])
+    success = bulk._ordered(df.iloc[ok_pos], mask=True)  # plain cells, sent passwords masked
     for name, values in _job_columns([ends[i] for i in ok_pos]).items():
         success[name] = values
-    failure = _ordered(df.iloc[bad_pos])
+    failure = bulk._ordered(df.iloc[bad_pos])
     for name, values in _job_columns([ends[i] for i in bad_pos]).items():
         failure[name] = values
     bad = [ends[i][0] for i in bad_pos]

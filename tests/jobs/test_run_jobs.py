@@ -502,3 +502,11 @@ def test_no_job_timeout(server, conn, ids):
     assert failure.empty and success.loc[0, "Seconds"] >= 0.3
     with pytest.raises(ax.ConfigurationError, match="job_timeout"):
         run_jobs(conn, frame, job_timeout=0)
+
+
+def test_questions_given_as_lists_come_back_as_json_text(server, conn, ids):
+    frame = pd.DataFrame({"RecordID": [1, 2], "workflowId": [ids["workflow:sales"], "nope"],
+                          "questions": [[{"name": "Region", "value": "East"}], [{"name": "Region", "value": "W"}]]})
+    success, failure = run_jobs(conn, frame, poll_interval=FAST)
+    assert success["questions"].tolist() == ['[{"name": "Region", "value": "East"}]']
+    assert failure["questions"].tolist() == ['[{"name": "Region", "value": "W"}]']  # plain text: Alteryx.write takes it
