@@ -324,6 +324,9 @@ schemas.register("V2AppValues", {
 
 _SORT_FIELDS = ("author", "copyright", "datemadepublic", "description", "executionmode",
                 "name", "owner", "runcount", "subscriptionid", "uploaddate")
+# sortField of the jobs list of one workflow (reference 6.1 documents createdate; the others are the
+# JobListApiView fields a Server plausibly sorts on: an emulator choice, docs/emulator.md)
+_JOB_SORT_FIELDS = ("createdate", "status", "disposition", "priority", "workertag")
 _FORMATS = ("Raw", "Yxdb", "Shp", "Kml", "Tab", "Mif", "Dbf", "Csv", "Pdf", "Docx",
             "Xlsx", "Html", "Tde", "Zip")
 _AUDIT_ENTITIES = ("AppInfo", "Collection", "Credential", "Subscription", "User", "UserGroup")
@@ -344,6 +347,7 @@ def _f(name: str, type: str = "string", required: bool = True) -> Param:
 
 _LISTING = (_q("sortField", enum=_SORT_FIELDS), _q("direction", enum=("asc", "desc")),
             _q("offset", "integer"), _q("limit", "integer"))
+_JOB_LISTING = (_q("sortField", enum=_JOB_SORT_FIELDS),) + _LISTING[1:]
 _PAGES = (_q("page", "integer"), _q("pageSize", "integer"))
 
 _LEGACY = [
@@ -356,7 +360,7 @@ _LEGACY = [
              params=(_p("appId"),), legacy=True),
     Endpoint("v1.workflow_jobs", None, "GET", "/v1/workflows/{appId}/jobs", "get",
              "The jobs of one workflow (Subscription API).", "v1",
-             params=(_p("appId"),) + _LISTING, legacy=True),
+             params=(_p("appId"),) + _JOB_LISTING, legacy=True),
     Endpoint("v1.run", None, "POST", "/v1/workflows/{appId}/jobs", "create",
              "Queue a job for an app with answers (Subscription API).", "v1",
              params=(_p("appId"),), body_name="appValues", body_schema={"$ref": "V1AppValues"},

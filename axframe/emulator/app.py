@@ -25,8 +25,8 @@ from .. import catalogue
 from ..catalogue import Endpoint, Param
 from . import oauth1
 from .faults import Faults, ResetConnection
-from .http import (Request, Response, UnsupportedMediaType, error_response, json_response,
-                   parse_json_body, parse_multipart)
+from .http import (FORM_CONTENT_TYPE, Request, Response, UnsupportedMediaType, coerce_form, error_response,
+                   json_response, parse_json_body, parse_multipart)
 from .state import State
 from .state.core import BadRequest, EmulatorError, NotFound, Unauthorized, invalid
 
@@ -62,9 +62,19 @@ class Ctx:
     @property
     def body(self) -> Any:
         if not self._parsed:
-            self._body = parse_json_body(self.request)
+            body = parse_json_body(self.request)
+            if isinstance(body, dict) and self.request.content_type == FORM_CONTENT_TYPE:
+                body = self._typed_form(body)
+            self._body = body
             self._parsed = True
         return self._body
+
+    def _typed_form(self, form: dict[str, str]) -> dict[str, Any]:
+        """A form-encoded body in the types of the operation's JSON contract."""
+        endpoint = self.endpoint
+        if endpoint is None or endpoint.multipart or endpoint.body_kind() != "object":
+            return form
+        return coerce_form(form, endpoint.body_schema, endpoint.body_name or "body")
 
     def required_body(self) -> Any:
         body = self.body

@@ -7,14 +7,18 @@ socket server (:mod:`.server`) share one small vocabulary.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from .state.core import EmulatorError
+from .. import schemas
+from .state.core import EmulatorError, invalid
 
 __all__ = ["Request", "Response", "json_response", "error_response", "parse_multipart",
-           "UnsupportedMediaType", "MAX_JSON_BYTES"]
+           "coerce_form", "UnsupportedMediaType", "MAX_JSON_BYTES"]
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 MAX_JSON_BYTES = 8 * 1024 * 1024
 
@@ -81,7 +85,7 @@ def parse_json_body(request: Request) -> Any:
     if not request.body:
         return None
     kind = request.content_type
-    if kind in ("application/x-www-form-urlencoded",):
+    if kind == FORM_CONTENT_TYPE:
         pairs = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
         return {k: v[-1] for k, v in pairs.items()}
     if kind.endswith("xml"):
@@ -100,6 +104,56 @@ def parse_json_body(request: Request) -> Any:
         from .state.core import invalid
 
         raise invalid({"body": ["The request body is nested too deeply to read."]}) from None
+
+
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_NUMBER_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def _schema_kind(schema: dict) -> str | None:
+    resolved = schemas.resolve(schema)
+    return resolved.get("type", "object" if "properties" in resolved else None)
+
+
+def _form_scalar(text: str, kind: str | None) -> Any:
+    """*text* as a boolean, integer or number when it reads as one; otherwise the text itself."""
+    plain = text.strip()
+    if kind == "boolean" and plain.lower() in ("true", "false"):
+        return plain.lower() == "true"
+    if kind == "integer" and _INTEGER_TEXT.fullmatch(plain) and len(plain) <= 24:
+        return int(plain)
+    if kind == "number" and _NUMBER_TEXT.fullmatch(plain) and len(plain) <= 64:
+        return float(plain)
+    return text
+
+
+def coerce_form(form: dict[str, str], schema: dict | None, param: str) -> dict[str, Any]:
+    """The fields of a form-encoded body in the types of the JSON body *schema* declares.
+
+    As ASP.NET model binding reads a form into a contract: ``true``/``false``
+    (any case) become booleans, whole numbers integers, decimals numbers; a
+    text that does not read as its type is left for validation to report, and
+    an empty one counts as not sent.  Text fields and fields the schema does
+    not know pass unchanged.  A field whose type is an object or a list
+    cannot be written in a flat form: it is a 400 with ``modelState``.
+    """
+    props = schemas.resolve(schema).get("properties", {}) if schema else {}
+    out: dict[str, Any] = {}
+    problems: dict[str, list[str]] = {}
+    for name, text in form.items():
+        kind = _schema_kind(props[name]) if name in props else "string"
+        if kind in ("object", "array"):
+            what = "an object" if kind == "object" else "a list"
+            message = (f"The field '{name}' is {what}, which a form-encoded body cannot carry; "
+                       "send the body as application/json.")
+            problems[f"{param}.{name}"] = [message]
+        elif kind in ("boolean", "integer", "number") and not text.strip():
+            continue
+        else:
+            out[name] = _form_scalar(text, kind)
+    if problems:
+        raise invalid(problems)
+    return out
 
 
 def _too_large() -> EmulatorError:

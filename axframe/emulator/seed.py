@@ -40,6 +40,7 @@ from typing import Any
 
 from ..packages import build_package
 from .state import State
+from .state.zones import zone_info
 
 DEFAULT_SEED_NAME = "default_seed.json"
 
@@ -168,6 +169,9 @@ def apply_seed(state: State, seed: dict) -> dict[str, str]:
         remember("workflow", item, wf["id"])
 
     for item in seed.get("schedules", []):
+        if zone_info(item.get("timeZone", "UTC")) is None:
+            raise SeedError(f"seed: schedule {item.get('ref') or item.get('name')!r} has an unknown "
+                            f"timeZone {item['timeZone']!r}")
         sched = state.add_schedule({"id": item.get("id"), "name": item.get("name"),
                                     "workflowId": ref("workflow", item["workflow"]),
                                     "ownerId": ref("user", item["owner"]) if "owner" in item else None,

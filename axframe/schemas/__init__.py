@@ -254,7 +254,8 @@ def coerce(value: Any, schema: dict | None) -> Any:
 
     Values that cannot be converted are returned unchanged, so that
     :func:`validate` reports them with a clear message.  Booleans accept
-    true/false, yes/no, 1/0; integers accept ``"5"`` and ``5.0``; arrays and
+    true/false, yes/no, 1/0; integers accept ``"5"`` and ``5.0``; an enum name
+    in another letter case becomes the Swagger's spelling; arrays and
     objects accept JSON text, and an array of text also accepts a
     comma-separated list.  Objects are coerced property by property.
     """
@@ -286,6 +287,11 @@ def coerce(value: Any, schema: dict | None) -> Any:
             return str(int(value))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
+        if isinstance(value, str) and schema.get("enum") and value not in schema["enum"]:
+            # the Server reads enum names in any letter case; send the spelling the Swagger gives
+            same = [e for e in schema["enum"] if isinstance(e, str) and e.lower() == value.strip().lower()]
+            if len(same) == 1:
+                return same[0]
         return value
     if kind == "array":
         if isinstance(value, str):

@@ -346,3 +346,14 @@ def test_summary_as_a_plain_one_row_frame(conn):
     frame = result.summary.as_frame()
     assert len(frame) == 1 and frame.loc[0, "failed"] == 1
     assert json.loads(frame.loc[0, "error_types"]) == {"InvalidContract": 1}
+
+
+def test_the_jobs_of_one_workflow_sort_by_their_own_fields(server, conn, ids):
+    """The catalogue once lent this listing the workflow list's sort fields, so createdate was refused."""
+    frame = pd.DataFrame({"RecordID": [1, 2], "appId": [ids["workflow:sales"]] * 2,
+                          "sortField": ["createdate", "CreateDate"]})
+    success, failure = ax.get(conn, "v1.workflow_jobs", frame)
+    assert failure.empty and len(success) == 2
+    bad = ax.get(conn, "v1.workflow_jobs", pd.DataFrame({"RecordID": [1], "appId": [ids["workflow:sales"]],
+                                                          "sortField": ["uploaddate"]}))
+    assert bad.failure.loc[0, "ErrorType"] == "InvalidParameter"  # refused before sending

@@ -212,3 +212,55 @@ def test_dcm_upsert_with_null_credential_is_400(api, ids, admin, credentials, ke
     assert r.json()["modelState"][key]
     after = api.get(f"{path}/{cid}")
     assert after.status_code == 200 and after.json()["name"] == "Postgres"
+
+
+def test_form_encoded_booleans_are_coerced(api, ids):
+    sid = ids["subscription:ops"]
+    r = api.put(f"/v3/subscriptions/{sid}", data="name=Ops+Form&credentialId=&canShareSchedules=true",
+                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Ops Form" and r.json()["canShareSchedules"] is True
+    r = api.put(f"/v3/subscriptions/{sid}", data={"name": "Ops", "credentialId": "", "canShareSchedules": "False"})
+    assert r.status_code == 200, r.text
+    assert r.json()["canShareSchedules"] is False
+
+
+def test_form_encoded_create_subscription(api):
+    r = api.post("/v3/subscriptions", data={"name": "Form Studio", "canShareSchedule": "true"})
+    assert r.status_code == 201, r.text
+    assert r.json()["canShareSchedules"] is True
+
+
+def test_form_fields_take_the_schema_types():
+    from axframe.emulator.http import coerce_form
+
+    schema = {"type": "object", "properties": {
+        "flag": {"type": "boolean"}, "count": {"type": "integer", "format": "int32"},
+        "ratio": {"type": "number"}, "text": {"type": "string"}}}
+    form = {"flag": "TRUE", "count": "42", "ratio": "-1.5e2", "text": "7", "other": "x"}
+    assert coerce_form(form, schema, "contract") == {"flag": True, "count": 42, "ratio": -150.0,
+                                                     "text": "7", "other": "x"}
+    assert coerce_form({"flag": "yes", "count": "4.5", "ratio": "nan"}, schema, "contract") == \
+        {"flag": "yes", "count": "4.5", "ratio": "nan"}  # left as text, for validation to report
+    assert coerce_form({"flag": "", "count": " ", "text": ""}, schema, "contract") == {"text": ""}
+
+
+def test_form_encoded_bad_boolean_is_a_400(api, ids):
+    r = api.put(f"/v3/subscriptions/{ids['subscription:ops']}",
+                data={"name": "Ops", "credentialId": "", "canShareSchedules": "maybe"})
+    assert r.status_code == 400
+    assert "subscription.canShareSchedules" in r.json()["modelState"]
+
+
+def test_form_encoded_missing_boolean_is_required(api, ids):
+    r = api.put(f"/v3/subscriptions/{ids['subscription:ops']}",
+                data={"name": "Ops", "credentialId": "", "canShareSchedules": ""})
+    assert r.status_code == 400
+    assert "subscription.canShareSchedules" in r.json()["modelState"]
+
+
+def test_form_encoded_object_field_is_refused_clearly(api, ids):
+    r = api.post("/v3/schedules", data={"workflowId": ids["workflow:sales"], "iteration": "Daily"})
+    assert r.status_code == 400
+    problems = r.json()["modelState"]["contract.iteration"]
+    assert any("form" in p and "application/json" in p for p in problems)

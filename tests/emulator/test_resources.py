@@ -286,3 +286,20 @@ def test_unknown_ids_are_404(api, path):
     r = api.get(path.format(id="0123456789abcdef01234567"))
     assert r.status_code == 404
     assert r.json()["message"]
+
+
+def test_create_subscription_reads_only_the_singular_field(api):
+    r = api.post("/v3/subscriptions", json={"name": "Singular", "canShareSchedule": True})
+    assert r.status_code == 201 and r.json()["canShareSchedules"] is True
+    # the update contract's plural spelling is not a field of the create contract: ignored
+    r = api.post("/v3/subscriptions", json={"name": "Plural", "canShareSchedules": True})
+    assert r.status_code == 201, r.text
+    assert r.json()["canShareSchedules"] is False
+    assert api.get(f"/v3/subscriptions/{r.json()['id']}").json()["canShareSchedules"] is False
+
+
+def test_update_subscription_reads_only_the_plural_field(api, ids):
+    sid = ids["subscription:ops"]
+    r = api.put(f"/v3/subscriptions/{sid}", json={"name": "Ops", "credentialId": "", "canShareSchedule": True})
+    assert r.status_code == 400  # the required canShareSchedules is missing
+    assert "subscription.canShareSchedules" in r.json()["modelState"]

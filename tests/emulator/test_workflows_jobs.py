@@ -9,6 +9,7 @@ import time
 
 import openpyxl
 import pytest
+import requests
 
 from axframe.packages import build_package, content_hash, read_package
 
@@ -349,3 +350,43 @@ def test_package_helpers_round_trip():
     assert read_package(data).kind == "Macro"
     assert content_hash(data) == content_hash(build_package("X", kind="macro"))
     assert content_hash(data) != content_hash(build_package("Y", kind="macro"))
+
+
+@pytest.mark.parametrize("field", ["createdate", "CreateDate", "status", "disposition", "priority", "workerTag"])
+def test_v1_workflow_jobs_take_the_jobs_sort_fields(server, api, ids, field):
+    wid = ids["workflow:sales"]
+    for _ in range(2):
+        api.post(f"/v1/workflows/{wid}/jobs", json={})
+        server.advance(1)
+    r = api.get(f"/v1/workflows/{wid}/jobs", params={"sortField": field, "direction": "asc"})
+    assert r.status_code == 200, r.text
+    assert len(r.json()) == 2
+
+
+def test_v1_workflow_jobs_sort_by_create_date(server, api, ids):
+    wid = ids["workflow:sales"]
+    made = []
+    for _ in range(3):
+        made.append(api.post(f"/v1/workflows/{wid}/jobs", json={}).json()["id"])
+        server.advance(1)
+    path = f"/v1/workflows/{wid}/jobs"
+    assert [j["id"] for j in api.get(path, params={"sortField": "createdate", "direction": "asc"}).json()] == made
+    assert [j["id"] for j in api.get(path, params={"sortField": "createdate", "direction": "desc"}).json()] \
+        == made[::-1]
+
+
+@pytest.mark.parametrize("field", ["uploaddate", "runcount", "bogus"])
+def test_v1_workflow_jobs_refuse_other_sort_fields(api, ids, field):
+    r = api.get(f"/v1/workflows/{ids['workflow:sales']}/jobs", params={"sortField": field})
+    assert r.status_code == 400
+    assert "sortField" in r.json()["modelState"]
+
+
+def test_v1_workflow_jobs_sort_under_the_legacy_prefix(server, ids):
+    from requests_oauthlib import OAuth1
+
+    key, secret = server.curator
+    auth = OAuth1(key, client_secret=secret, signature_type="query")
+    url = f"{server.root}/gallery/api/v1/workflows/{ids['workflow:sales']}/jobs/"
+    r = requests.get(url, params={"sortField": "createdate", "direction": "desc"}, auth=auth, timeout=10)
+    assert r.status_code == 200, r.text

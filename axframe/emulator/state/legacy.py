@@ -18,6 +18,14 @@ from .core import BadRequest, Core, invalid, iso, parse_time
 
 _PACKAGE_TYPES = {"App": 0, "Module": 1, "Macro": 2}
 
+# sortField of GET /v1/workflows/{appId}/jobs, lower-cased: the JobListApiView fields
+# (reference 6.1; the one documented value is createdate).
+V1_JOB_SORT_KEYS = {"createdate": lambda j: (j["_created"], j["_seq"]),
+                    "status": lambda j: (j["status"], j["_created"], j["_seq"]),
+                    "disposition": lambda j: (j["disposition"], j["_created"], j["_seq"]),
+                    "priority": lambda j: (j["_rank"], j["_created"], j["_seq"]),
+                    "workertag": lambda j: (j["workerTag"].lower(), j["_created"], j["_seq"])}
+
 
 PAGING_MODES = ("one-based", "zero-based", "one-based-lenient")
 
@@ -147,8 +155,11 @@ class Legacy(Core):
                          direction: str | None = None, offset: Any = None, limit: Any = None) -> list[dict]:
         self.visible_workflow(actor, app_id)  # type: ignore[attr-defined]
         self.tick()  # type: ignore[attr-defined]
+        key = V1_JOB_SORT_KEYS.get((sortField or "createdate").lower())
+        if key is None:
+            raise invalid({"sortField": [f"The value '{sortField}' is not valid for sortField."]})
         jobs = sorted((j for j in self.jobs.values() if j["appId"] == app_id),
-                      key=lambda j: (j["_created"], j["_seq"]), reverse=(direction or "desc") == "desc")
+                      key=key, reverse=(direction or "desc").lower() == "desc")
         return [{"id": j["id"], "createDate": j["createDateTime"], "status": j["status"],
                  "disposition": j["disposition"], "priority": j["priority"], "workerTag": j["workerTag"],
                  "runWithE2": "false"} for j in _offset(jobs, offset, limit)]
@@ -348,7 +359,7 @@ class Legacy(Core):
         after, before = parse_time(afterDate, "afterDate"), parse_time(beforeDate, "beforeDate")
         if before < after:
             raise BadRequest("beforeDate must not be earlier than afterDate.")
-        from .workflows import _frequency, _occurrences
+        from .workflows import _frequency
 
         out = []
         for s in self.schedules.values():
@@ -356,7 +367,7 @@ class Legacy(Core):
                 continue
             wf = self.workflows.get(s["workflowId"], {})
             owner = self.users.get(s["ownerId"], {})
-            for ts in _occurrences(s["iteration"], after, before, limit=2000):
+            for ts in self.schedule_runs(s, after, before, limit=2000):  # type: ignore[attr-defined]
                 out.append({"id": s["id"], "appEstimatedCompletionTime": 0, "scheduleName": s["name"],
                             "startTime": iso(ts), "frequency": _frequency(s["iteration"]),
                             "workflowName": wf.get("name", ""),

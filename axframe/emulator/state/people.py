@@ -332,8 +332,9 @@ class People(Core):
 
     # --------------------------------------------------------- subscriptions
     def add_subscription(self, fields: dict, actor: dict | None) -> dict:
+        """Store a subscription from its stored fields (``canShareSchedules``, as seeds spell it)."""
         sub = {"id": fields.get("id") or self.new_id(), "name": fields["name"],
-               "canShareSchedules": bool(fields.get("canShareSchedule", fields.get("canShareSchedules", False))),
+               "canShareSchedules": bool(fields.get("canShareSchedules", False)),
                "credentialId": fields.get("credentialId") or "", "active": True,
                "apiEnabled": True, "apiKey": self.new_secret(16), "apiSecret": self.new_secret(32),
                "dateCreated": self.now_iso(), "dateUpdated": self.now_iso(),
@@ -355,7 +356,10 @@ class People(Core):
         if any(s["name"].lower() == contract["name"].lower() for s in self.subscriptions.values()):
             raise invalid({"contract.name": [f"A subscription named '{contract['name']}' already exists."]})
         self._check_credential_ref(contract.get("credentialId"), "contract.credentialId")
-        sub = self.add_subscription(contract, actor)
+        # CreateSubscriptionContract spells it canShareSchedule; any other field is ignored
+        fields = {"name": contract["name"], "credentialId": contract.get("credentialId"),
+                  "canShareSchedules": contract.get("canShareSchedule") is True}
+        sub = self.add_subscription(fields, actor)
         full = dict(sub, expDate=sub["expirationDate"], credentials=[], dataConnections=[])
         return project(full, "Subscription")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from ... import catalogue, schemas
 from ...packages import PackageError, PackageInfo, read_package
 from .core import (PUBLISHERS, BadRequest, Core, Forbidden, NotFound, Unauthorized, check, invalid,
                    iso, parse_time, project)
+from .zones import UTC, resolve_zone, utc_seconds, wall_clock, zone_info, zone_time
 
 _WORKFLOW_AUDITED = ("name", "ownerId", "workerTag", "districtTags", "comments", "isPublic",
                      "isReadyForMigration", "othersMayDownload", "othersCanViewHistory",
@@ -343,8 +344,10 @@ class Workflows(Core):
         self._set_workflow_owner(wf, new_owner, actor)
 
     # -------------------------------------------------------------- schedules
-    def _schedule_fields(self, contract: dict, param: str, existing: dict | None = None) -> dict:
-        fields: dict[str, Any] = {}
+    def _schedule_fields(self, contract: dict, param: str, existing: dict | None = None,
+                         partial: bool = False) -> dict:
+        fields: dict[str, Any] = {"timeZone": _zone_name(contract, param, existing, partial)}
+        zone = resolve_zone(fields["timeZone"], f"{param}.timeZone")
         if "workflowId" in contract and contract["workflowId"] is not None:
             wid = contract["workflowId"]
             if wid not in self.workflows:
@@ -359,10 +362,9 @@ class Workflows(Core):
                 raise invalid({f"{param}.credentialId": [f"Credential '{contract['credentialId']}' was not found."]})
         if contract.get("iteration") is not None:
             iteration = contract["iteration"]
-            _check_iteration(iteration, f"{param}.iteration", self.clock.now(), existing is None)
+            _check_iteration(iteration, f"{param}.iteration", self.clock.now(), existing is None, zone)
             fields["iteration"] = iteration
-        for key in ("name", "comment", "priority", "workerTag", "enabled", "credentialId",
-                    "timeZone", "questions"):
+        for key in ("name", "comment", "priority", "workerTag", "enabled", "credentialId", "questions"):
             if contract.get(key) is not None:
                 fields[key] = contract[key]
         return fields
@@ -371,9 +373,13 @@ class Workflows(Core):
         iteration = sched["iteration"]
         full = dict(sched, iteration={"startTime": iteration.get("startTime"),
                                       "endTime": iteration.get("endTime")},
-                    runDateTime=iso(_next_run(iteration, self.clock.now())) or "",
+                    runDateTime=iso(_next_run(iteration, self.clock.now(), _sched_zone(sched))) or "",
                     frequency=_frequency(iteration))
         return project(full, "ScheduleView")
+
+    def schedule_runs(self, sched: dict, after: float, before: float, limit: int = 400):
+        """The UTC epoch seconds at which *sched* runs in ``[after, before)``, in order."""
+        return _occurrences(sched["iteration"], after, before, limit, _sched_zone(sched))
 
     def add_schedule(self, fields: dict, actor: dict | None) -> dict:
         wf = self.workflows[fields["workflowId"]]
@@ -435,7 +441,7 @@ class Workflows(Core):
                 continue
             if workflowId and sched["workflowId"] != workflowId:
                 continue
-            if window and not _runs_between(sched["iteration"], *window):
+            if window and next(self.schedule_runs(sched, *window), None) is None:
                 continue
             full = self.schedule_view(sched)
             reduced = project(full, "ReducedScheduleView")
@@ -446,7 +452,7 @@ class Workflows(Core):
         sched = self._own_schedule(actor, schedule_id)
         definition = "PatchScheduleContract" if partial else "UpdateScheduleContract"
         check(contract, {"$ref": definition}, "contract")
-        fields = self._schedule_fields(contract, "contract", existing=sched)
+        fields = self._schedule_fields(contract, "contract", existing=sched, partial=partial)
         sched.update(fields)
         if "workflowId" in fields:
             sched["versionId"] = self.workflows[fields["workflowId"]]["publishedVersionId"]
@@ -479,16 +485,37 @@ _ITERATION_CONTRACTS = {"Hourly": "hourlyContract", "Weekly": "weeklyContract",
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def _check_iteration(iteration: dict, param: str, now: float, creating: bool) -> None:
+def _zone_name(contract: dict, param: str, existing: dict | None, partial: bool) -> str:
+    """The zone name a create, PUT or PATCH leaves on a schedule.
+
+    A given name is kept as written; none (or an empty one) means UTC, except
+    that a PATCH keeps the schedule's zone.
+    """
+    given = contract.get("timeZone")
+    if given is not None and not isinstance(given, str):
+        raise invalid({f"{param}.timeZone": ["The time zone must be text, such as 'Eastern Standard Time'."]})
+    if given and given.strip():
+        return given
+    if partial and existing is not None:
+        return existing["timeZone"]
+    return "UTC"
+
+
+def _sched_zone(sched: dict) -> tzinfo:
+    """The zone a stored schedule's date-time fields are read in."""
+    return zone_info(sched.get("timeZone")) or UTC
+
+
+def _check_iteration(iteration: dict, param: str, now: float, creating: bool, zone: tzinfo = UTC) -> None:
     kind = iteration.get("iterationType")
     needed = _ITERATION_CONTRACTS.get(kind)
     if needed and not iteration.get(needed):
         raise invalid({f"{param}.{needed}": [f"A {needed} is required for iterationType {kind}."]})
-    start = parse_time(iteration.get("startTime"), f"{param}.startTime")
+    start = zone_time(iteration.get("startTime"), f"{param}.startTime", zone)
     if creating and start <= now:
         raise invalid({f"{param}.startTime": ["The start time must be in the future."]})
     if iteration.get("endTime"):
-        end = parse_time(iteration["endTime"], f"{param}.endTime")
+        end = zone_time(iteration["endTime"], f"{param}.endTime", zone)
         if end <= start:
             raise invalid({f"{param}.endTime": ["The end time must be after the start time."]})
 
@@ -525,40 +552,44 @@ def _matches_day(iteration: dict, dt: datetime) -> bool:
     return True
 
 
-def _occurrences(iteration: dict, after: float, before: float, limit: int = 400):
+def _occurrences(iteration: dict, after: float, before: float, limit: int = 400, zone: tzinfo = UTC):
+    """UTC epoch seconds of the runs in ``[after, before)``.
+
+    Runs step on the zone's wall clock (a daily 02:00 stays 02:00 across
+    daylight saving), and days are matched on the local date.
+    """
     try:
-        start = parse_time(iteration.get("startTime"), "startTime")
+        start = zone_time(iteration.get("startTime"), "startTime", zone)
     except BadRequest:
         return
-    end = parse_time(iteration["endTime"], "endTime") if iteration.get("endTime") else None
+    end = zone_time(iteration["endTime"], "endTime", zone) if iteration.get("endTime") else None
     step = _step(iteration)
-    t = datetime.fromtimestamp(start, tz=timezone.utc)
     if step is None:
         if after <= start < before and (end is None or start <= end):
             yield start
         return
-    if start < after:  # jump close to the window
-        skips = int((after - start) // step.total_seconds())
-        t += step * max(skips - 1, 0)
+    t = wall_clock(start, zone)
+    if start < after:  # jump close to the window, a little early for daylight-saving shifts
+        seconds = step.total_seconds()
+        skips = int((wall_clock(after, zone) - t).total_seconds() // seconds)
+        t += step * max(skips - 1 - int(7200 // seconds), 0)
+    last = None
     for _ in range(limit):
-        ts = t.timestamp()
+        ts = utc_seconds(t, zone)
         if ts >= before or (end is not None and ts > end):
             return
-        if ts >= after and _matches_day(iteration, t):
+        if ts >= after and ts != last and _matches_day(iteration, t):
             yield ts
+            last = ts
         t += step
 
 
-def _next_run(iteration: dict, now: float) -> float | None:
+def _next_run(iteration: dict, now: float, zone: tzinfo = UTC) -> float | None:
     try:
-        start = parse_time(iteration.get("startTime"), "startTime")
+        start = zone_time(iteration.get("startTime"), "startTime", zone)
     except BadRequest:
         return None
-    return next(_occurrences(iteration, now, max(now, start) + 400 * 86400), None)
-
-
-def _runs_between(iteration: dict, after: float, before: float) -> bool:
-    return next(_occurrences(iteration, after, before), None) is not None
+    return next(_occurrences(iteration, now, max(now, start) + 400 * 86400, zone=zone), None)
 
 
 def _frequency(iteration: dict) -> str:
