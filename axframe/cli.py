@@ -70,11 +70,14 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
 def _add_run_options(parser: argparse.ArgumentParser, macro: str) -> None:
     parser.add_argument("action", metavar="ACTION", help="an action name, operationId or 'METHOD /path' "
                                                          "(see the list below, or: axframe actions)")
-    parser.add_argument("--input", "-i", required=True, metavar="FILE", help="a .csv, .xlsx or .parquet file")
+    parser.add_argument("--input", "-i", metavar="FILE",
+                        help="a .csv, .xlsx or .parquet file, one row per call; without it, one call (for actions "
+                             "that need no values, such as listings)")
     parser.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
     parser.add_argument("--output", "-o", metavar="FILE",
                         help="where results go: .xlsx (one workbook: Success, Failure, Summary) or .csv/.parquet "
-                             "(two files: NAME.success.EXT and NAME.failure.EXT); default: next to the input")
+                             "(two files: NAME.success.EXT and NAME.failure.EXT); default: next to the input, "
+                             "named after it (and the sheet; dry runs: NAME.dry-run...)")
     parser.add_argument("--contract-columns", nargs="+", metavar="COLUMN",
                         help="build the body from these columns (dotted names nest) instead of a 'contract' column")
     parser.add_argument("--workers", default=None, help="calls in flight at once: a number or 'auto' (default 8)")
@@ -164,9 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("actions", help="list the actions (the catalogue) as a table")
     p.add_argument("filter", nargs="?", help="text to look for in names, paths and descriptions, or one action name")
     p.add_argument("--macro", choices=catalogue.MACROS, help="only one macro's actions")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="a table to read (default), or CSV or JSON to process")
     p = sub.add_parser("emulator", help="run a local emulated Server in the foreground")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=int, default=8080, help="the loopback port to listen on (default 8080; 0: any free)")
     p.add_argument("--seed", default="default", help="'default', 'empty' or a JSON/YAML seed file")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
     p.add_argument("--job-slots", type=int, default=None, help="jobs that run at once (default 4)")
@@ -249,11 +253,28 @@ def _workers(value: str | None) -> int | str | None:
     return number
 
 
-def default_output(input_path: Path) -> Path:
-    """Results beside the input: ``NAME.results.xlsx`` for Excel, ``NAME.success/.failure.EXT`` otherwise."""
-    if input_path.suffix.lower() in (".xlsx", ".xlsm"):
-        return input_path.with_name(f"{input_path.stem}.results.xlsx")
-    return input_path
+def default_output(input_path: Path | None, *, sheet: str | None = None, dry_run: bool = False,
+                   action: str = "results") -> Path:
+    """Where results go when ``--output`` is not given: beside the input, named after it.
+
+    ``NAME.results.xlsx`` for an Excel input, ``NAME.success/.failure.EXT`` otherwise; the sheet's
+    name joins NAME when ``--sheet`` is given (two sheets of one workbook never share results), and a
+    dry run writes ``NAME.dry-run...`` (a plan never replaces the results of a real run).  Without an
+    input file: ``ACTION.success.csv`` in the current folder.
+    """
+    if input_path is None:
+        base, ext = Path(action), ".csv"
+    else:
+        base, ext = input_path.with_suffix(""), input_path.suffix.lower()
+    name = base.name + (f".{_safe_part(sheet)}" if sheet else "") + (".dry-run" if dry_run else "")
+    if ext in (".xlsx", ".xlsm"):
+        return base.with_name(f"{name}.results.xlsx")
+    return base.with_name(name + ext)
+
+
+def _safe_part(text: str) -> str:
+    """*text* fit to stand in a file name."""
+    return "".join(c if c.isalnum() or c in "-_ " else "_" for c in str(text)).strip() or "sheet"
 
 
 # --------------------------------------------------------------------------
@@ -294,6 +315,8 @@ class _Lines:
 
 
 def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    import pandas as pd
+
     from . import bulk, frames
     from .errors import FrameError
     from .io import check_output_path, read_frame, results_paths, write_frame, write_results
@@ -306,15 +329,22 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     except ValueError as exc:
         raise UsageError(str(exc).replace("call ax.", "use: axframe ").replace("(conn, ", " ")
                          .split(" instead of")[0]) from None
-    input_path = Path(args.input).expanduser()
-    frame = read_frame(input_path, sheet=args.sheet)
+    input_path = Path(args.input).expanduser() if args.input else None
+    if input_path is None:
+        if endpoint.path_params or any(p.required for p in endpoint.query_params) or endpoint.body_kind() != "none":
+            raise UsageError(f"{endpoint.name} needs values from a file: give --input FILE (one row per call); "
+                             f"see: axframe actions {endpoint.name}")
+        frame = pd.DataFrame({frames.RECORD_ID: [1]})  # one call, as for a listing
+    else:
+        frame = read_frame(input_path, sheet=args.sheet)
     try:  # problems of the frame as a whole are reported before anything is sent, a token request included
         checked = frames.prepare_input(frame)
         frames.contract_columns_for(endpoint, list(checked.columns), args.contract_columns)
     except FrameError as exc:
-        raise UsageError(f"{input_path}: {exc}") from None
+        raise UsageError(f"{input_path}: {_for_files(str(exc))}") from None
     workers = _workers(args.workers)
-    output = Path(args.output).expanduser() if args.output else default_output(input_path)
+    output = Path(args.output).expanduser() if args.output else \
+        default_output(input_path, sheet=args.sheet, dry_run=args.dry_run, action=endpoint.name)
     results_paths(output, input_path=input_path)  # a bad --output is refused before anything is sent
     if macro == "get" and getattr(args, "expand", None) and not args.dry_run:
         check_output_path(Path(args.expand).expanduser())
@@ -336,10 +366,28 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         conn.close()
     if lines is not None:
         lines.close()
+    if args.dry_run:
+        _show_plan(result.success, out)
     paths = write_results(result, output, input_path=input_path)
     if macro == "get" and getattr(args, "expand", None) and not args.dry_run:
         paths.append(write_frame(result.expand(), Path(args.expand).expanduser()))
     return _report(result, paths, out)
+
+
+def _for_files(message: str) -> str:
+    """A frame problem said for someone working with files, not Python."""
+    return message.replace("add one with ax.add_record_id(frame)",
+                           "add a column RecordID holding 1, 2, 3... (one unique value per row)")
+
+
+def _show_plan(plan: Any, out: Callable[[str], None], limit: int = 20) -> None:
+    """A dry run's calls, one line per row (the first *limit*; all are in the output file)."""
+    for record in plan.head(limit).to_dict("records"):
+        body = str(record.get("Body") or "")
+        body = body if len(body) <= 160 else body[:157] + "..."
+        out(f"  {record['RecordID']}: {record['Method']} {record['URL']}" + (f"  {body}" if body else ""))
+    if len(plan) > limit:
+        out(f"  ... and {len(plan) - limit} more (see the output file)")
 
 
 def _report(result: Any, paths: list[Path], out: Callable[[str], None]) -> int:
@@ -366,8 +414,8 @@ def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     try:  # a frame that cannot be used at all is refused before connecting: nothing is sent
         frames.prepare_input(frame)
     except FrameError as exc:
-        raise UsageError(f"{input_path}: {exc}") from None
-    output = Path(args.output).expanduser() if args.output else default_output(input_path)
+        raise UsageError(f"{input_path}: {_for_files(str(exc))}") from None
+    output = Path(args.output).expanduser() if args.output else default_output(input_path, sheet=args.sheet)
     results_paths(output, input_path=input_path)  # a bad --output is refused before any job is queued
     if args.outputs:
         check_output_path(_outputs_path(output))
@@ -466,6 +514,13 @@ def cmd_actions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             out(describe_action(ep))
             return EXIT_OK
     frame = actions(args.filter, macro=args.macro)
+    if frame.empty:
+        import difflib
+
+        names = [ep.name for ep in catalogue.endpoints()]
+        near = difflib.get_close_matches(str(args.filter), names, n=4, cutoff=0.5) if args.filter else []
+        raise UsageError(f"no action matches {args.filter!r}" + (f"; did you mean {', '.join(near)}?" if near else
+                                                                 "; 'axframe actions' lists them all"))
     if args.format == "csv":
         out(frame.to_csv(index=False).rstrip("\n"))
     elif args.format == "json":
@@ -499,17 +554,29 @@ def describe_action(ep: catalogue.Endpoint) -> str:
         if kind in ("array", "string"):
             lines.append(f"  contract: a JSON {kind} ({ep.body_name})")
         else:
-            required = set(resolved.get("required", []))
-            for name, prop in resolved.get("properties", {}).items():
-                prop = schemas.resolve(prop)
-                kind_ = prop.get("type", "object")
-                enum = f", one of {', '.join(map(str, prop['enum']))}" if "enum" in prop else ""
-                lines.append(f"  body {name}: {kind_}{enum}{' (required)' if name in required else ''}")
+            lines += _body_lines(resolved, "")
             example = schemas.example(schema)
             import json
 
             lines.append(f"  minimal contract: {json.dumps(example)}")
     return "\n".join(lines)
+
+
+def _body_lines(schema: dict, prefix: str, depth: int = 0) -> list[str]:
+    """``body NAME: type`` lines, with the fields of nested objects under their dotted names (the
+    column names that build them: ``collectionsPermissions.isAdmin``)."""
+    from . import schemas
+
+    lines = []
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        prop = schemas.resolve(prop)
+        kind = prop.get("type", "object")
+        enum = f", one of {', '.join(map(str, prop['enum']))}" if "enum" in prop else ""
+        lines.append(f"  body {prefix}{name}: {kind}{enum}{' (required)' if name in required else ''}")
+        if kind == "object" and prop.get("properties") and depth < 3:
+            lines += _body_lines(prop, f"{prefix}{name}.", depth + 1)
+    return lines
 
 
 def cmd_emulator(args: argparse.Namespace, out: Callable[[str], None]) -> int:

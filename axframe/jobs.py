@@ -843,7 +843,9 @@ def _input_frame(frame: Any) -> pd.DataFrame:
         near = [c for c in df.columns if str(c).strip().lower().replace("_", "").replace(" ", "")
                 in ("workflowid", "appid")]
         hint = f" (there is a column {near[0]!r}; rename it to 'workflowId')" if near else ""
-        raise FrameError(f"the frame has no 'workflowId' column{hint}: each row names the workflow to run")
+        raise FrameError(f"the frame has no 'workflowId' column{hint}: each row names the workflow to run by its "
+                         "id (list them with ax.get(conn, 'workflows.list').expand(), or from a shell: "
+                         "axframe get workflows.list)")
     return df
 
 

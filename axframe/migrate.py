@@ -1621,7 +1621,9 @@ def _deploy_file(run: _Deployment, item: _DeployFile, default_owner: str) -> _Ou
     if isinstance(owner_id, Outcome):
         return _refused(out, owner_id, f"looking up the owner {owner}")
     if owner_id is None:
-        return out.fail(ErrorType.INVALID_PARAMETER, f"the owner {owner} has no account on the Server")
+        return out.fail(ErrorType.INVALID_PARAMETER, f"the owner {owner} has no account on the Server; create "
+                                                     "the user there first, or give another owner (an email "
+                                                     "or user id of an existing user)")
     collections = run.collections(item.collections or [])
     if isinstance(collections, Outcome):
         return _refused(out, collections, "reading the collections")
@@ -1813,7 +1815,8 @@ def deploy(conn: Connection, folder: str | os.PathLike, *, owner: str, recursive
             if owner_id.status in (401, 403) else ""
         raise ListingError(f"looking up the owner {owner}: {owner_id.error}{hint}", owner_id.status)
     if owner_id is None:
-        raise ConfigurationError(f"the owner {owner} has no account on the Server")
+        raise ConfigurationError(f"the owner {owner} has no account on the Server; create the user there first, "
+                                 "or give another owner (an email or user id of an existing user)")
     checked = run.collections(shared_collections)
     if isinstance(checked, Outcome):
         raise ListingError(f"reading the collections: {checked.error}", checked.status)

@@ -133,7 +133,14 @@ def _readme() -> str:
     for file, rows in DELIBERATE_ERRORS.items():
         for record_id, why in rows:
             lines.append(f"| {file} | {record_id} | {why} |")
-    lines += ["", "Every other row succeeds against the emulator's default seed.", ""]
+    lines += ["", "Every other row succeeds against the emulator's default seed.", "",
+              "## Names, not ids", "",
+              "People write names; the API wants ids.  `memberships.csv` names users by email and collections",
+              "by name, and `job_answers.csv` names its app in a `workflow` column: before they can go to",
+              "`ax.post(conn, \"collections.add_user\", ...)` or `ax.run_jobs` they need `userId`,",
+              "`collectionId` and `workflowId` columns.  `axframe demo` shows the step (`axframe/demo.py`):",
+              "list the records once (`ax.get(conn, \"workflows.list\").expand()`, or",
+              "`axframe get workflows.list` from a shell) and merge their ids in by name with pandas.", ""]
     return "\n".join(lines)
 
 

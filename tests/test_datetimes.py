@@ -7,7 +7,7 @@ validator and the emulator use axframe's own parser instead.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -92,3 +92,18 @@ def test_emulator_parse_time_answers_400_for_garbage(text):
         parse_time(text, "when")
     assert caught.value.status == 400
     assert caught.value.body()["modelState"] == {"when": [f"The value '{text}' is not a valid date."]}
+
+
+@pytest.mark.parametrize("start", ["2026-01-01", "2026-01-01T00:00:00Z", "2026-01-01T01:00:00+01:00",
+                                   datetime(2026, 1, 1), date(2026, 1, 1), 1767225600])
+def test_the_emulator_clock_starts_from_seconds_text_or_datetimes(start):
+    from axframe.emulator import Emulator
+
+    assert abs(Emulator("empty", start_time=start).clock.now() - 1767225600) < 5
+
+
+def test_the_emulator_refuses_a_start_time_it_cannot_read():
+    from axframe.emulator import Emulator
+
+    with pytest.raises(ValueError, match="ISO 8601"):
+        Emulator("empty", start_time="yesterday")

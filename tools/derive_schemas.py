@@ -103,6 +103,10 @@ def render(data: dict) -> str:
 
 def main(argv: list[str]) -> int:
     source = Path(argv[1]) if len(argv) > 1 else DEFAULT_SOURCE
+    if not source.is_file():
+        print(f"no Swagger at {source}: give its path (python tools/derive_schemas.py PATH), or put the "
+              "shared folder beside this repository (../shared/alteryx-api/swagger-v3.json)", file=sys.stderr)
+        return 2
     swagger = json.loads(source.read_text(encoding="utf-8"))
     TARGET.write_text(render(derive(swagger)), encoding="utf-8")
     data = json.loads(TARGET.read_text(encoding="utf-8"))

@@ -223,6 +223,26 @@ class EmulatorServer(socketserver.ThreadingTCPServer):
             self._connections.clear()
 
 
+def _epoch(value: Any) -> float | None:
+    """Epoch seconds from seconds, an ISO 8601 text or a datetime (naive means UTC)."""
+    import datetime as dt
+
+    from ..schemas import parse_datetime
+
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        try:
+            value = parse_datetime(value.strip())
+        except ValueError:
+            raise ValueError(f"start_time {value!r} is neither epoch seconds nor an ISO 8601 date-time") from None
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).timestamp()
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc).timestamp()
+    raise ValueError(f"start_time must be epoch seconds, an ISO 8601 text or a datetime, not {type(value).__name__}")
+
+
 class Emulator:
     """A local, stateful stand-in for an Alteryx Server's ``/webapi/``.
 
@@ -238,8 +258,10 @@ class Emulator:
     host, port : loopback address and port; port 0 picks a free one.
     token_lifetime : seconds a token lives (3599 like the Server).
     job_slots : how many jobs run at once.
-    start_time : epoch seconds the emulator's clock starts at (default now; a
-        time in the past lets a notebook make a history of audit events).
+    start_time : when the emulator's clock starts: epoch seconds, an ISO 8601
+        text (``"2026-01-01"``, ``"2026-01-01T09:00:00Z"``; naive means UTC) or
+        a datetime.  Default now; a time in the past lets a notebook make a
+        history of audit events.
     random_seed : makes ids and generated keys repeatable; by default each
         emulator draws its own, so two emulators (a migration's source and
         target) never share ids.
@@ -258,7 +280,7 @@ class Emulator:
 
     def __init__(self, seed: Any = "default", *, host: str = "127.0.0.1", port: int = 0,
                  token_lifetime: int | None = None, job_slots: int | None = None, random_seed: int | None = None,
-                 max_body: int = DEFAULT_MAX_BODY, start_time: float | None = None,
+                 max_body: int = DEFAULT_MAX_BODY, start_time: Any = None,
                  admin_paging: str | None = None):
         if admin_paging is not None and admin_paging not in PAGING_MODES:
             raise ValueError(f"admin_paging takes one of {', '.join(PAGING_MODES)}, not {admin_paging!r}")
@@ -270,7 +292,7 @@ class Emulator:
         self._token_lifetime = token_lifetime
         self._job_slots = job_slots
         self.max_body = max_body
-        self.clock = Clock(start=start_time)
+        self.clock = Clock(start=_epoch(start_time))
         self.faults = Faults()
         self.state = self._new_state(seed)
         self.app = App(self.state, self.faults, control=self._control)

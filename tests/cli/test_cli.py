@@ -110,7 +110,7 @@ def test_dry_run_sends_nothing_and_needs_no_server(tmp_path, server):
     done = run_cli(["create", "collections.create", "--input", str(path), "--dry-run"], server)
     assert done.returncode == 1 and "would be sent" in done.stdout
     assert server.stats()["requests"] == before
-    plan = ax.read_frame(tmp_path / "dry.success.csv")
+    plan = ax.read_frame(tmp_path / "dry.dry-run.success.csv")
     assert plan.loc[0, "Method"] == "POST" and plan.loc[0, "URL"].endswith("/v3/collections")
     offline = run_cli(["create", "collections.create", "--input", str(path), "--dry-run", "--output",
                        str(tmp_path / "offline.xlsx")])
@@ -325,3 +325,38 @@ def test_deploy_never_writes_into_the_folder(tmp_path, server):
     assert sorted(p.name for p in folder.rglob("*")) == ["Quarterly Close.yxzp", "sub"]
     assert ax.sheet_names(tmp_path / "checkout.deploy.xlsx") == ["Success", "Failure", "Summary"]
     assert str(tmp_path / "checkout.deploy.xlsx") in done.stdout
+
+
+def test_default_outputs_never_overwrite_other_results(tmp_path, server):
+    book = tmp_path / "onboarding.xlsx"
+    ax.write_sheets({"Groups": pd.DataFrame({"RecordID": [1], "name": ["Sheet Group"], "role": ["Viewer"]}),
+                     "Collections": pd.DataFrame({"RecordID": [1], "name": ["Sheet Collection"]})}, book)
+    groups = run_cli(["create", "usergroups.create", "-i", str(book), "--sheet", "Groups"], server)
+    collections = run_cli(["create", "collections.create", "-i", str(book), "--sheet", "Collections"], server)
+    assert groups.returncode == collections.returncode == 0, groups.stderr + collections.stderr
+    assert ax.read_frame(tmp_path / "onboarding.Groups.results.xlsx", sheet="Success")["name"].tolist() == \
+        ["Sheet Group"]
+    assert ax.read_frame(tmp_path / "onboarding.Collections.results.xlsx", sheet="Success")["name"].tolist() == \
+        ["Sheet Collection"]
+    # a dry run after a real run writes its plan beside the results, not over them, and shows it
+    source = ax.write_frame(pd.DataFrame({"RecordID": [1], "name": ["Planned"]}), tmp_path / "plan.csv")
+    real = run_cli(["create", "collections.create", "-i", str(source)], server)
+    dry = run_cli(["create", "collections.create", "-i", str(source), "--dry-run"], server)
+    assert real.returncode == dry.returncode == 0
+    assert "1: POST http" in dry.stdout and '{"name": "Planned"}' in dry.stdout
+    assert "StatusCode" in ax.read_frame(tmp_path / "plan.success.csv").columns  # the real results, kept
+    assert "URL" in ax.read_frame(tmp_path / "plan.dry-run.success.csv").columns
+
+
+def test_a_listing_needs_no_input_file_and_messages_speak_files(tmp_path, server):
+    listed = run_cli(["get", "workflows.list"], server, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert len(ax.read_frame(tmp_path / "workflows.list.success.csv")) == 1
+    needs = run_cli(["get", "workflows.get"], server, cwd=tmp_path)
+    assert needs.returncode == 2 and "give --input FILE" in needs.stderr
+    no_id = tmp_path / "no_id.csv"
+    no_id.write_text("name\nx\n")
+    refused = run_cli(["create", "collections.create", "-i", str(no_id)], server)
+    assert refused.returncode == 2 and "add a column RecordID" in refused.stderr and "ax." not in refused.stderr
+    unknown = run_cli(["actions", "colections.ad"])
+    assert unknown.returncode == 2 and "collections.add_user" in unknown.stderr
