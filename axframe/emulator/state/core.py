@@ -107,8 +107,9 @@ def iso(ts: float | None) -> str | None:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-def parse_time(text: Any, field: str) -> float:
-    """Parse an ISO date or date-time (naive means UTC) into epoch seconds."""
+def parse_time(text: Any, field: str, zone: Any = timezone.utc) -> float:
+    """Parse an ISO date or date-time into epoch seconds: a time without an offset is read in *zone*
+    (UTC by default); an explicit offset (or ``Z``) wins."""
     if not isinstance(text, str) or not text.strip():
         raise invalid({field: [f"The value '{text}' is not a valid date."]})
     try:
@@ -116,7 +117,7 @@ def parse_time(text: Any, field: str) -> float:
     except ValueError:
         raise invalid({field: [f"The value '{text}' is not a valid date."]}) from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=zone)
     return dt.timestamp()
 
 

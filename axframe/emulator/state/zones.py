@@ -13,8 +13,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from ... import schemas
-from .core import invalid
+from .core import invalid, parse_time
 
 __all__ = ["WINDOWS_ZONES", "UTC", "zone_info", "resolve_zone", "zone_time", "wall_clock", "utc_seconds"]
 
@@ -161,15 +160,7 @@ def resolve_zone(name: Any, field: str) -> tzinfo:
 
 def zone_time(text: Any, field: str, zone: tzinfo) -> float:
     """Epoch seconds of an ISO date-time read in *zone*; an explicit offset (or ``Z``) wins."""
-    if not isinstance(text, str) or not text.strip():
-        raise invalid({field: [f"The value '{text}' is not a valid date."]})
-    try:
-        dt = schemas.parse_datetime(text.strip())
-    except ValueError:
-        raise invalid({field: [f"The value '{text}' is not a valid date."]}) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=zone)
-    return dt.timestamp()
+    return parse_time(text, field, zone)
 
 
 def wall_clock(ts: float, zone: tzinfo) -> datetime:
