@@ -148,8 +148,9 @@ class TokenAuth(requests.auth.AuthBase):
             else:
                 auth = requests.auth.HTTPBasicAuth(self._client_id, self._client_secret)
             try:
+                # never follow a redirect: the key and secret would go to whatever address it names
                 response = self._session.post(self.token_url, data=data, auth=auth, timeout=self._timeout,
-                                              headers={"Accept": "application/json"})
+                                              headers={"Accept": "application/json"}, allow_redirects=False)
             except requests.RequestException as exc:
                 raise ServerUnreachable(f"cannot reach the Server's token endpoint {self.token_url}: "
                                         f"{type(exc).__name__}"
@@ -196,6 +197,10 @@ def _refusal(response: requests.Response, url: str) -> str:
                 "and that an admin enabled API access for this user.")
     if response.status_code == 404:
         return f"no token endpoint at {url} (404): check the base URL (it ends in /webapi)."
+    if 300 <= response.status_code < 400:
+        from .client import redirect_refusal
+
+        return redirect_refusal(response.status_code, response.headers.get("Location"))
     return f"the token endpoint answered {response.status_code}{' ' + detail if detail else ''}."
 
 

@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the questions whose answers are local files to upload first (default: the workflow's "
                         "File Browse questions, where the answer is an existing local file)")
     p.add_argument("--no-uploads", action="store_true", help="upload no file: every answer is sent as text")
+    p.add_argument("--files-root", metavar="FOLDER",
+                   help="the folder files may be uploaded from (default: the input file's folder); hidden files "
+                        "and anything outside it are never uploaded")
     p.add_argument("--outputs", metavar="FORMAT", help="download each job's outputs in this format (e.g. Csv)")
     p.add_argument("--output-folder", help="where non-CSV outputs are saved (default ./axframe-outputs)")
     p.add_argument("--max-queued", type=int, default=None, help="jobs of this run queued at once (default 20)")
@@ -426,6 +429,7 @@ def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     try:
         result = run_jobs(conn, frame, api=args.api, question_columns=args.question_columns,
                           files=[] if args.no_uploads else args.files if args.files is not None else "auto",
+                          files_root=Path(args.files_root).expanduser() if args.files_root else input_path.parent,
                           outputs=args.outputs, output_folder=args.output_folder,
                           max_queued=args.max_queued or DEFAULT_MAX_QUEUED, job_timeout=job_timeout,
                           cancel_on_timeout=not args.keep_running, warnings_fail=args.warnings_fail,

@@ -99,6 +99,9 @@ def normalise_base_url(base_url: str, legacy: bool = False) -> str:
         raise ConfigurationError(f"the base URL must start with https:// or http://, got {base_url!r}")
     if parts.query or parts.fragment:
         raise ConfigurationError("the base URL must not have a query string or fragment")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError("the base URL must not hold a user name or password (user:password@host): "
+                                 "it would show in messages and logs; the API key and secret authenticate")
     lowered = url.lower()
     if legacy:
         if lowered.endswith("/gallery/api"):
@@ -272,7 +275,7 @@ class Connection:
             self.auth.use(transport)  # type: ignore[attr-defined]
             try:
                 response = self.session.get(self.url("/v1/workflows/subscription/"), params={"limit": "1"},
-                                            timeout=self.timeout)
+                                            allow_redirects=False, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise ServerUnreachable(f"cannot reach {self.base_url}: {type(exc).__name__}"
                                         f"{proxy_note(exc, self.session.proxies, self.base_url)}") from None
@@ -285,8 +288,9 @@ class Connection:
             raise AuthenticationError(f"the legacy API answered {response.status_code} to a signed test call")
 
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
-        """A raw signed request (for anything the macros do not cover)."""
+        """A raw signed request (for anything the macros do not cover); redirects are not followed."""
         kw.setdefault("timeout", self.timeout)
+        kw.setdefault("allow_redirects", False)
         return self.session.request(method, self.url(path), **kw)
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -373,6 +377,8 @@ class Connection:
             if not 200 <= status < 300:
                 outcome.error_type = ErrorType.for_status(status)
                 outcome.error = describe_refusal(status, outcome.text, call, attempt)
+                if 300 <= status < 400:
+                    outcome.error = redirect_refusal(status, response.headers.get("Location"))
             return outcome
 
     def _may_renew(self, where: str, token_used: str | None, refused_tokens: set[str | None], fetched: bool) -> bool:
@@ -403,10 +409,11 @@ class Connection:
             with open(call.file_path, "rb") as handle:
                 files = {call.file_field: (os.path.basename(call.file_path), handle, "application/octet-stream")}
                 return self.session.request(call.method, url, params=call.params or None, data=call.form or {},
-                                            files=files, timeout=self.timeout)
+                                            files=files, timeout=self.timeout, allow_redirects=False)
         headers = {"Content-Type": call.content_type} if call.content_type else None
+        # never follow a redirect: the body (a new user, a password) would go to whatever address it names
         return self.session.request(call.method, url, params=call.params or None, data=call.body,
-                                    headers=headers, timeout=self.timeout)
+                                    headers=headers, timeout=self.timeout, allow_redirects=False)
 
     def _transport_failure(self, kind: str, text: str, decision: retrying.Decision, attempt: int,
                            started: float) -> Outcome:
@@ -465,6 +472,18 @@ def _classify(exc: requests.RequestException) -> tuple[str, str]:
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return retrying.SENT, "the answer was cut off"
     return retrying.SENT, type(exc).__name__
+
+
+def redirect_refusal(status: int, location: str | None) -> str:
+    """Why a redirect was not followed, naming where it pointed (scheme, host and path only)."""
+    where = ""
+    if location:
+        parts = urlsplit(location)
+        where = f" to {parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}" \
+            if parts.hostname else f" to {parts.path}"
+    return (f"the Server answered {status}, a redirect{where}; axframe does not follow redirects, so that a "
+            "request and its body never go to another address. If the Server moved, use its new address as the "
+            "base URL")
 
 
 def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:

@@ -31,7 +31,10 @@ Column conventions of :func:`run_jobs`
   existing local file); an answer to any other question, or a path that is
   not a local file (a path on the Server, say), stays text.  ``files=[names]``
   names the questions instead (a missing file is then a row error), and
-  ``files=[]`` uploads nothing.
+  ``files=[]`` uploads nothing.  Only files inside ``files_root`` (default:
+  the current folder) are ever uploaded, and never a hidden one (``.env``,
+  ``.ssh``): an input file may come from someone else, and must not be able
+  to send the user's files to the Server.
 - The output columns (``JobId``, ``Status``, ``Disposition``, ``QueuedAt``,
   ``EndedAt``, ``Seconds``, ``StatusRequests``, ``Messages``, ``Outputs``, and
   ``StatusCode``, ``ErrorType``, ``Error``, ``Response``) are axframe's: copies
@@ -341,7 +344,7 @@ def _parse_questions(raw: Any) -> list[dict]:
 
 
 def _plan(record: dict, api: _Api, question_columns: list[str], files: set[str], legacy: bool,
-          browse: Mapping[str, set[str]] | None = None) -> _Job | _End:
+          browse: Mapping[str, set[str]] | None = None, root: Path | None = None) -> _Job | _End:
     """The job a row asks for, or why it cannot be sent."""
     try:
         raw_id = record.get(WORKFLOW_ID)
@@ -396,10 +399,31 @@ def _plan(record: dict, api: _Api, question_columns: list[str], files: set[str],
                                                         "available on the legacy OAuth1 API")
             if not os.path.isfile(path):
                 raise _Problem(ErrorType.INVALID_FILE, f"{name}: no such file: {path}")
+            problem = _outside(Path(path), root or Path.cwd())
+            if problem:
+                raise _Problem(ErrorType.INVALID_FILE, f"{name}: {path} {problem}; nothing was uploaded")
             uploads.append((index, path))
     except _Problem as problem:
         return _End(False, error_type=problem.error_type, error=problem.error, sent=False)
     return _Job(pos=-1, key="", workflow_id=workflow_id, answers=answers, settings=settings, files=uploads)
+
+
+def _outside(path: Path, root: Path) -> str:
+    """Why *path* may not be uploaded from *root* ("" when it may).
+
+    An input file names the files to upload, and it may come from someone else: only files inside the
+    folder uploads may come from (links resolved), and no hidden file or folder (``.env``, ``.ssh``...),
+    ever leave the machine.
+    """
+    real, base = path.resolve(), root.resolve()
+    try:
+        inside = real.relative_to(base)
+    except ValueError:
+        return (f"is outside the folder uploads may come from ({base}); to allow it, give files_root= "
+                "(axframe run-jobs --files-root)")
+    if any(part.startswith(".") for part in inside.parts):
+        return "is a hidden file or in a hidden folder, which are never uploaded"
+    return ""
 
 
 def _local_file(value: Any) -> bool:
@@ -870,6 +894,7 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
              cancel_on_timeout: bool = True, warnings_fail: bool = False,
              poll_interval: tuple[float, float] = DEFAULT_POLL_INTERVAL, max_workers: int | str | None = None,
              progress: bool | None = None, infer_types: bool = True,
+             files_root: str | os.PathLike | None = None,
              on_row: Callable[[int, Any], None] | None = None) -> JobsResult:
     """Run one job per row and wait for every job to end.
 
@@ -898,7 +923,13 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
         answers to the workflow's File Browse questions that are paths of
         existing local files (the Server is asked which questions those are,
         once per workflow).  A list names the questions (a missing file fails
-        the row); ``[]`` uploads nothing.
+        the row); ``[]`` uploads nothing.  Either way only files inside
+        *files_root* are uploaded, never hidden ones: the input may come from
+        someone else, and it must not be able to send your files away.
+    files_root : path, optional
+        The folder uploads may come from (default: the current folder).  A
+        File Browse answer naming a file elsewhere fails its row
+        (``InvalidFile``) and nothing is uploaded.
     outputs : str, optional
         Also download the outputs of every successful job in this format
         (``"Csv"``, ``"Xlsx"``, ...), as :func:`job_outputs` does, while the
@@ -985,12 +1016,13 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
     bad_ids = frames.record_id_problems([r[frames.RECORD_ID] for r in records])
     browse = _file_browse_questions(conn, _workflows_with_local_files(records, answer_columns, bad_ids)) \
         if auto and not conn.legacy else {}
+    root = Path(files_root).expanduser() if files_root is not None else Path.cwd()
     jobs: list[_Job] = []
     for pos, rec in enumerate(records):
         if pos in bad_ids:
             ends[pos] = (_End(False, error_type=bad_ids[pos].error_type, error=bad_ids[pos].error, sent=False), None)
             continue
-        planned = _plan(rec, chosen_api, answer_columns, file_questions, conn.legacy, browse)
+        planned = _plan(rec, chosen_api, answer_columns, file_questions, conn.legacy, browse, root)
         if isinstance(planned, _End):
             ends[pos] = (planned, None)
             continue

@@ -90,7 +90,7 @@ from .bulk import Result, Summary, Progress, scrub
 from .client import Connection, Outcome
 from .errors import AxframeError, ConfigurationError, ErrorType, FrameError
 from .merge import MERGES, merged_contract
-from .packages import PackageError, content_hash, read_package
+from .packages import PackageError, content_hash, read_member, read_package
 
 __all__ = ["migratable", "migrate", "deploy", "audit_log", "admin_listing", "Pager", "ListingError",
            "AUDIT_ENTITIES", "LISTINGS", "MANIFEST_NAME", "HASH_MARKER"]
@@ -1072,9 +1072,9 @@ def _connection_aliases(package: bytes) -> list[str]:
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
             for name in archive.namelist():
                 if name.lower().endswith(_DOCUMENTS):
-                    text = archive.read(name).decode("utf-8", errors="replace")
+                    text = read_member(archive, name).decode("utf-8", errors="replace")
                     found.update(m.group(1).strip() for m in _ALIAS_RE.finditer(text) if m.group(1).strip())
-    except (zipfile.BadZipFile, OSError, RuntimeError):
+    except (zipfile.BadZipFile, OSError, RuntimeError, PackageError):
         return []
     return sorted(found)
 

@@ -26,12 +26,15 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 from xml.etree import ElementTree as ET
 
-__all__ = ["PackageError", "PackageInfo", "Question", "build_package", "read_package", "content_hash"]
+__all__ = ["PackageError", "PackageInfo", "Question", "build_package", "read_package", "content_hash",
+           "read_member"]
 
 _KIND_BY_EXT = {".yxmd": "Module", ".yxwz": "App", ".yxmc": "Macro"}
 _EXT_BY_KIND = {v: k for k, v in _KIND_BY_EXT.items()}
 _KIND_ALIASES = {"workflow": "Module", "module": "Module", "app": "App", "macro": "Macro"}
 MAX_PACKAGE_BYTES = 256 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # one unpacked workflow document
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # everything a package unpacks to (a zip bomb stops here)
 
 
 class PackageError(ValueError):
@@ -169,10 +172,7 @@ def read_package(data: bytes) -> PackageInfo:
             raise PackageError("the package holds no .yxmd, .yxwz or .yxmc document")
         docs.sort(key=lambda n: (n.count("/"), _MAIN_PRIORITY[_ext(n)], n))
         main = docs[0]
-        try:
-            xml = archive.read(main)
-        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-            raise PackageError(f"cannot read {main} from the package") from exc
+        xml = read_member(archive, main)
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
@@ -217,13 +217,50 @@ def content_hash(data: bytes) -> str:
     not a zip are hashed as they are.
     """
     digest = hashlib.sha256()
+    budget = [MAX_UNPACKED_BYTES]
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in sorted(archive.infolist(), key=lambda i: i.filename):
                 if info.is_dir():
                     continue
+                member = hashlib.sha256()
+                for block in _blocks(archive, info, budget):
+                    member.update(block)
                 digest.update(info.filename.encode("utf-8") + b"\0")
-                digest.update(hashlib.sha256(archive.read(info)).digest())
-    except (zipfile.BadZipFile, ValueError, OSError):
+                digest.update(member.digest())
+    except (zipfile.BadZipFile, ValueError, OSError, RuntimeError):
         return hashlib.sha256(data).hexdigest()
     return digest.hexdigest()
+
+
+def read_member(archive: zipfile.ZipFile, name: str | zipfile.ZipInfo, limit: int | None = None) -> bytes:
+    """One member of a package, unpacked, refusing to unpack more than *limit* bytes (a zip bomb;
+    default ``MAX_DOCUMENT_BYTES``).
+
+    Raises :class:`PackageError` when the member is larger or cannot be read.
+    """
+    budget = [MAX_DOCUMENT_BYTES if limit is None else limit]
+    try:
+        return b"".join(_blocks(archive, name, budget))
+    except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+        raise PackageError(f"cannot read {getattr(name, 'filename', name)} from the package") from exc
+
+
+def _blocks(archive: zipfile.ZipFile, name: str | zipfile.ZipInfo, budget: list[int]):
+    """The unpacked bytes of a member in blocks, spending *budget* (a one-item list shared by calls)."""
+    info = name if isinstance(name, zipfile.ZipInfo) else archive.getinfo(name)
+    if info.file_size > budget[0]:  # the declared size: no need to start
+        raise PackageError(f"{info.filename} unpacks to more than a package may hold ({_mib(budget[0])})")
+    with archive.open(info) as handle:
+        while True:
+            block = handle.read(1 << 20)
+            if not block:
+                return
+            budget[0] -= len(block)
+            if budget[0] < 0:  # a size that lied
+                raise PackageError(f"{info.filename} unpacks to more than a package may hold")
+            yield block
+
+
+def _mib(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB"

@@ -178,7 +178,7 @@ def test_file_browse_answers_are_uploaded_first(tmp_path, server, conn, ids):
     frame = pd.DataFrame({"RecordID": [1, 2, 3], "workflowId": [churn] * 3,
                           "Customer File": [str(customers), str(tmp_path / "missing.csv"), None],
                           "Threshold": [0.7, 0.7, 0.9]})
-    result = run_jobs(conn, frame, files=["Customer File"], outputs="Csv", poll_interval=FAST)
+    result = run_jobs(conn, frame, files=["Customer File"], outputs="Csv", poll_interval=FAST, files_root=tmp_path)
     success, failure = result
     assert success["RecordID"].tolist() == [1, 3]
     assert failure.loc[0, "ErrorType"] == "InvalidFile" and "missing.csv" in failure.loc[0, "Error"]
@@ -200,7 +200,7 @@ def test_file_browse_answers_are_found_and_uploaded_by_default(tmp_path, server,
                           "Customer File": [str(customers), "D:\\server\\share\\customers.csv", None],
                           "Region": [None, None, str(customers)]})  # a path answering a text question
     before = server.stats()["routes"].get("Workflows_GetWorkflowQuestions", 0)
-    success, failure = run_jobs(conn, frame, poll_interval=FAST)
+    success, failure = run_jobs(conn, frame, poll_interval=FAST, files_root=tmp_path)
     assert failure.empty and len(success) == 3
     assert len(server.state.input_files) == 1  # row 1's local file; row 2's path is not a local file
     # the Server was asked once per workflow where some answer is a local file (sales: its Region question
@@ -510,3 +510,29 @@ def test_questions_given_as_lists_come_back_as_json_text(server, conn, ids):
     success, failure = run_jobs(conn, frame, poll_interval=FAST)
     assert success["questions"].tolist() == ['[{"name": "Region", "value": "East"}]']
     assert failure["questions"].tolist() == ['[{"name": "Region", "value": "W"}]']  # plain text: Alteryx.write takes it
+
+
+def test_an_input_file_cannot_send_files_from_outside_the_root_or_hidden_ones(tmp_path, server, conn, ids):
+    """The input may come from someone else: it must not be able to upload the user's secrets."""
+    root = tmp_path / "work"
+    (root / ".secret").mkdir(parents=True)
+    (root / ".env").write_text("AXFRAME_CLIENT_SECRET=do-not-send\n")
+    (root / ".secret" / "key.csv").write_text("k\n1\n")
+    (root / "ok.csv").write_text("id\n1\n")
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("id\n2\n")
+    (root / "link.csv").symlink_to(outside)
+    churn = ids["workflow:churn"]
+    answers = [str(root / ".env"), str(root / ".secret" / "key.csv"), str(outside), str(root / "link.csv"),
+               str(root / "ok.csv")]
+    frame = pd.DataFrame({"RecordID": range(1, 6), "workflowId": [churn] * 5, "Customer File": answers})
+    for files in ("auto", ["Customer File"]):
+        server.state.input_files.clear()
+        success, failure = run_jobs(conn, frame, files=files, files_root=root, poll_interval=FAST)
+        assert success["RecordID"].tolist() == [5]
+        assert failure["ErrorType"].tolist() == ["InvalidFile"] * 4
+        errors = failure.set_index("RecordID")["Error"]
+        assert "hidden" in errors[1] and "hidden" in errors[2]
+        assert "outside the folder" in errors[3] and "outside the folder" in errors[4]  # a link is followed
+        assert len(server.state.input_files) == 1
+        assert not any(b"do-not-send" in f["data"] for f in server.state.input_files.values())
