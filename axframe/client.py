@@ -34,6 +34,17 @@ log = logging.getLogger("axframe")
 ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET = "AXFRAME_BASE_URL", "AXFRAME_CLIENT_ID", "AXFRAME_CLIENT_SECRET"
 ENV_CA_BUNDLE = "AXFRAME_CA_BUNDLE"
 DEFAULT_TIMEOUT = (10.0, 300.0)
+DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024 * 1024  # one answer (a listing, a download) held in memory
+DEFAULT_ANSWER_DEADLINE = 3600.0  # seconds to receive one whole answer, however slowly it trickles
+
+
+class _AnswerRefused(Exception):
+    """An answer larger than ``max_answer_bytes`` or slower than ``answer_deadline``: not read to the end."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
 DEFAULT_WORKERS = 8
 _warned: set[str] = set()
 
@@ -187,7 +198,9 @@ class Connection:
                  oauth1_transport: str = "auto", verify: bool | str = True, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
                  max_workers: int | str = DEFAULT_WORKERS, max_per_second: float | None = None,
                  retry: retrying.RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, pool_size: int = 64):
+                 clock: Callable[[], float] = time.monotonic, pool_size: int = 64,
+                 max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE):
         if not client_id or not client_secret:
             raise ConfigurationError(f"an API key and secret are needed (or set {ENV_CLIENT_ID} and "
                                      f"{ENV_CLIENT_SECRET}); find them in the Server under My Profile > Keys")
@@ -210,6 +223,8 @@ class Connection:
 
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.timeout = timeout
+        self.max_answer_bytes = max_answer_bytes
+        self.answer_deadline = answer_deadline
         self.max_workers = max_workers
         self.retry = retry or retrying.RetryPolicy()
         self._sleep = sleep
@@ -327,6 +342,14 @@ class Connection:
                     self._sleep(decision.delay)
                     continue
                 return self._transport_failure(kind, text, decision, attempt, started)
+            except _AnswerRefused as exc:  # an answer came, too large or too slow to read: its call is done
+                if gate is not None:
+                    gate.release(self._clock() - sent_at, failure=True)
+                self._count("calls")
+                applied = "" if call.idempotent or not 200 <= exc.status < 300 else "; the Server did make the change"
+                return Outcome(exc.status, error_type=ErrorType.ANSWER_REFUSED,
+                               error=f"{exc.reason}: it was not read{applied}", attempts=attempt,
+                               elapsed=self._clock() - started)
             except OSError as exc:  # the upload file vanished between check and send
                 if gate is not None:
                     gate.release(self._clock() - sent_at, failure=False)
@@ -408,12 +431,38 @@ class Connection:
         if call.file_path is not None:
             with open(call.file_path, "rb") as handle:
                 files = {call.file_field: (os.path.basename(call.file_path), handle, "application/octet-stream")}
-                return self.session.request(call.method, url, params=call.params or None, data=call.form or {},
-                                            files=files, timeout=self.timeout, allow_redirects=False)
+                return self._read(self.session.request(
+                    call.method, url, params=call.params or None, data=call.form or {}, files=files,
+                    timeout=self.timeout, allow_redirects=False, stream=True))
         headers = {"Content-Type": call.content_type} if call.content_type else None
         # never follow a redirect: the body (a new user, a password) would go to whatever address it names
-        return self.session.request(call.method, url, params=call.params or None, data=call.body,
-                                    headers=headers, timeout=self.timeout, allow_redirects=False)
+        return self._read(self.session.request(call.method, url, params=call.params or None, data=call.body,
+                                               headers=headers, timeout=self.timeout, allow_redirects=False,
+                                               stream=True))
+
+    def _read(self, response: requests.Response) -> requests.Response:
+        """Read the whole answer, within ``max_answer_bytes`` and ``answer_deadline`` (both checked
+        between blocks of 64 KiB, so a trickle is caught at the end of the block it is filling)."""
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.max_answer_bytes:
+                raise _AnswerRefused(response.status_code, f"the Server's answer is {int(declared):,} bytes, more "
+                                     f"than max_answer_bytes ({self.max_answer_bytes:,})")
+            begun, size, chunks = time.monotonic(), 0, []
+            for chunk in response.iter_content(1 << 16):
+                size += len(chunk)
+                if size > self.max_answer_bytes:
+                    raise _AnswerRefused(response.status_code, f"the Server's answer grew past max_answer_bytes "
+                                                               f"({self.max_answer_bytes:,})")
+                if time.monotonic() - begun > self.answer_deadline:
+                    raise _AnswerRefused(response.status_code, f"the Server's answer took longer than "
+                                                               f"answer_deadline ({self.answer_deadline:g} s)")
+                chunks.append(chunk)
+        except BaseException:
+            response.close()
+            raise
+        response._content = b"".join(chunks)
+        return response
 
     def _transport_failure(self, kind: str, text: str, decision: retrying.Decision, attempt: int,
                            started: float) -> Outcome:
@@ -528,7 +577,8 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
                  ca_bundle: str | None = None,
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, max_workers: int | str = DEFAULT_WORKERS,
                  max_per_second: float | None = None, retry: retrying.RetryPolicy | None = None,
-                 env_file: str | os.PathLike | None = None) -> Connection:
+                 env_file: str | os.PathLike | None = None, max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE) -> Connection:
     """Connect to a Server and check the keys, before any row is touched.
 
     Parameters
@@ -564,6 +614,11 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
         ``AXFRAME_CLIENT_ID``, ``AXFRAME_CLIENT_SECRET``, ``AXFRAME_CA_BUNDLE``)
         readable only by you: keys out of code and notebooks.  Arguments win
         over environment variables, which win over the file.
+    max_answer_bytes, answer_deadline : int, float
+        The most one answer may hold (1 GiB) and the longest it may take to
+        arrive whole (an hour, however slowly it trickles): beyond either,
+        the row fails as ``AnswerRefused`` instead of exhausting memory or
+        waiting for ever on a misbehaving Server.
 
     Returns
     -------
@@ -591,6 +646,7 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
     verify_setting: bool | str = ca_bundle if ca_bundle and verify is not False else (verify is not False)
     conn = Connection(base_url, client_id or "", client_secret or "", legacy=legacy,
                       oauth1_transport=oauth1_transport, verify=verify_setting,
+                      max_answer_bytes=max_answer_bytes, answer_deadline=answer_deadline,
                       timeout=timeout, max_workers=max_workers, max_per_second=max_per_second, retry=retry)
     try:
         conn.check()

@@ -72,6 +72,7 @@ class ErrorType:
     CONNECTION = "ConnectionError"
     TIMEOUT = "Timeout"
     OUTCOME_UNKNOWN = "OutcomeUnknown"
+    ANSWER_REFUSED = "AnswerRefused"  # an answer too large or too slow to read (max_answer_bytes, answer_deadline)
     # steps around the call
     MERGE_FAILED = "MergeFailed"
     SAVE_FAILED = "SaveFailed"

@@ -7,6 +7,7 @@ reaches it.  No emulator here on purpose: the emulator never redirects.
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
@@ -65,6 +66,8 @@ def servers():
 
     def start(handler):
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        httpd.daemon_threads = True  # a handler still trickling to a client that left is not waited for
+        httpd.block_on_close = False
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         started.append(httpd)
         return f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -135,3 +138,68 @@ def test_a_zip_bomb_package_is_refused_without_unpacking_it(tmp_path, monkeypatc
     finally:
         tracemalloc.stop()
     assert len(digest) == 64 and peak < 24 * 1024 * 1024  # never the whole 64 MiB in memory
+
+
+class _Flood(BaseHTTPRequestHandler):
+    """Tokens as usual; GET /webapi/v3/users answers 32 MiB without a length, GET /webapi/v3/usergroups
+    declares 8 GiB, GET /webapi/v3/collections trickles a byte every 0.05 s (3 s in all)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'{"access_token": "tok-0123456789abcdef", "token_type": "bearer", "expires_in": 3599}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        try:
+            if self.path.startswith("/webapi/v3/usergroups"):
+                self.send_header("Content-Length", str(8 << 30))
+                self.end_headers()
+                self.wfile.write(b"[" * 1024)
+            elif self.path.startswith("/webapi/v3/collections"):
+                self.send_header("Content-Length", "60")
+                self.end_headers()
+                for _ in range(60):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            else:
+                self.send_header("Connection", "close")
+                self.end_headers()
+                for _ in range(32):
+                    self.wfile.write(b" " * (1 << 20))
+        except OSError:
+            pass  # the client stopped reading, as it should
+        self.close_connection = True
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_answers_too_large_or_too_slow_fail_their_row_without_exhausting_memory(servers):
+    import tracemalloc
+
+    server = servers(_Flood)
+    conn = ax.authenticate(server, "key-0123456789", "secret-0123456789", max_answer_bytes=4 << 20,
+                           answer_deadline=1.0)
+    frame = pd.DataFrame({"RecordID": [1]})
+    tracemalloc.start()
+    try:
+        for action, reason in (("users.list", "grew past max_answer_bytes"),
+                               ("usergroups.list", "8,589,934,592 bytes"),
+                               ("collections.list", "took longer than answer_deadline")):
+            success, failure = ax.get(conn, action, frame)
+            assert success.empty and failure.loc[0, "ErrorType"] == "AnswerRefused", failure.to_dict("records")
+            assert reason in failure.loc[0, "Error"]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        conn.close()
+    assert peak < 24 << 20  # never the 32 MiB (let alone 8 GiB) in memory
