@@ -150,7 +150,9 @@ class TokenAuth(requests.auth.AuthBase):
             try:
                 # never follow a redirect: the key and secret would go to whatever address it names
                 response = self._session.post(self.token_url, data=data, auth=auth, timeout=self._timeout,
-                                              headers={"Accept": "application/json"}, allow_redirects=False)
+                                              headers={"Accept": "application/json"}, allow_redirects=False,
+                                              stream=True)
+                _read_small(response)
             except requests.RequestException as exc:
                 raise ServerUnreachable(f"cannot reach the Server's token endpoint {self.token_url}: "
                                         f"{type(exc).__name__}"
@@ -181,6 +183,25 @@ class TokenAuth(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token()}"
         return request
+
+
+_MAX_TOKEN_ANSWER = 1 << 20  # a token answer is a few hundred bytes
+
+
+def _read_small(response: requests.Response) -> None:
+    """Read a token answer whole, refusing one larger than a token answer can be."""
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(1 << 14):
+            size += len(chunk)
+            if size > _MAX_TOKEN_ANSWER:
+                raise AuthenticationError(f"the token endpoint's answer is larger than {_MAX_TOKEN_ANSWER:,} bytes; "
+                                          "is this an Alteryx Server's Web API address?")
+            chunks.append(chunk)
+    except BaseException:
+        response.close()
+        raise
+    response._content = b"".join(chunks)
 
 
 def _refusal(response: requests.Response, url: str) -> str:

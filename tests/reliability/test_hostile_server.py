@@ -203,3 +203,25 @@ def test_answers_too_large_or_too_slow_fail_their_row_without_exhausting_memory(
         tracemalloc.stop()
         conn.close()
     assert peak < 24 << 20  # never the 32 MiB (let alone 8 GiB) in memory
+
+
+class _HugeToken(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            self.wfile.write(b'{"access_token": "' + b"a" * (4 << 20) + b'"}')
+        except OSError:
+            pass
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_token_answer_larger_than_any_token_is_refused(servers):
+    server = servers(_HugeToken)
+    with pytest.raises(ax.AuthenticationError, match="larger than"):
+        ax.authenticate(server, "key-0123456789", "secret-0123456789")
