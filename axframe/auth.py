@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from typing import Callable
+from urllib.parse import urlsplit
 
 import requests
 
@@ -152,7 +153,10 @@ class TokenAuth(requests.auth.AuthBase):
                 response = self._session.post(self.token_url, data=data, auth=auth, timeout=self._timeout,
                                               headers={"Accept": "application/json"}, allow_redirects=False,
                                               stream=True)
-                _read_small(response)
+                read_bounded(response, _MAX_TOKEN_ANSWER)
+            except AnswerRefused:
+                raise AuthenticationError(f"the token endpoint's answer is larger than {_MAX_TOKEN_ANSWER:,} bytes; "
+                                          "is this an Alteryx Server's Web API address?") from None
             except requests.RequestException as exc:
                 raise ServerUnreachable(f"cannot reach the Server's token endpoint {self.token_url}: "
                                         f"{type(exc).__name__}"
@@ -188,20 +192,50 @@ class TokenAuth(requests.auth.AuthBase):
 _MAX_TOKEN_ANSWER = 1 << 20  # a token answer is a few hundred bytes
 
 
-def _read_small(response: requests.Response) -> None:
-    """Read a token answer whole, refusing one larger than a token answer can be."""
-    chunks, size = [], 0
+class AnswerRefused(Exception):
+    """An answer too large, or too slow, to be read to its end (:func:`read_bounded`)."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def read_bounded(response: requests.Response, limit: int, deadline: float | None = None,
+                 limit_name: str = "max_answer_bytes") -> None:
+    """Read the whole body of a ``stream=True`` *response* into it, within *limit* bytes and
+    *deadline* seconds (both checked between blocks of 64 KiB, so a trickle is caught at the end of
+    the block it is filling); else close the response and raise :class:`AnswerRefused`."""
     try:
-        for chunk in response.iter_content(1 << 14):
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise AnswerRefused(response.status_code, f"the Server's answer is {int(declared):,} bytes, more than "
+                                                      f"{limit_name} ({limit:,})")
+        begun, size, chunks = time.monotonic(), 0, []
+        for chunk in response.iter_content(1 << 16):
             size += len(chunk)
-            if size > _MAX_TOKEN_ANSWER:
-                raise AuthenticationError(f"the token endpoint's answer is larger than {_MAX_TOKEN_ANSWER:,} bytes; "
-                                          "is this an Alteryx Server's Web API address?")
+            if size > limit:
+                raise AnswerRefused(response.status_code, f"the Server's answer grew past {limit_name} ({limit:,})")
+            if deadline is not None and time.monotonic() - begun > deadline:
+                raise AnswerRefused(response.status_code, f"the Server's answer took longer than answer_deadline "
+                                                          f"({deadline:g} s)")
             chunks.append(chunk)
     except BaseException:
         response.close()
         raise
     response._content = b"".join(chunks)
+
+
+def redirect_refusal(status: int, location: str | None) -> str:
+    """Why a redirect was not followed, naming where it pointed (scheme, host and path only)."""
+    where = ""
+    if location:
+        parts = urlsplit(location)
+        where = f" to {parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}" \
+            if parts.hostname else f" to {parts.path}"
+    return (f"the Server answered {status}, a redirect{where}; axframe does not follow redirects, so that a "
+            "request and its body never go to another address. If the Server moved, use its new address as the "
+            "base URL")
 
 
 def _refusal(response: requests.Response, url: str) -> str:
@@ -219,8 +253,6 @@ def _refusal(response: requests.Response, url: str) -> str:
     if response.status_code == 404:
         return f"no token endpoint at {url} (404): check the base URL (it ends in /webapi)."
     if 300 <= response.status_code < 400:
-        from .client import redirect_refusal
-
         return redirect_refusal(response.status_code, response.headers.get("Location"))
     return f"the token endpoint answered {response.status_code}{' ' + detail if detail else ''}."
 

@@ -551,10 +551,12 @@ def _ordered(df: pd.DataFrame, mask: bool = False) -> pd.DataFrame:
     cols = [frames.RECORD_ID] + [c for c in df.columns if c != frames.RECORD_ID]
     out = df[cols].reset_index(drop=True)
     for col in cols:
-        values = out[col].tolist()
         secret = mask and _is_secret_name(str(col))
-        if not secret and not any(isinstance(v, (dict, list)) for v in values) and \
-                not (mask and col == frames.CONTRACT):
+        masked_text = mask and col == frames.CONTRACT
+        if not (secret or masked_text or out[col].dtype == object):
+            continue  # numbers, booleans, pandas text: no dict or list can be in there
+        values = out[col].tolist()
+        if not (secret or masked_text or any(isinstance(v, (dict, list)) for v in values)):
             continue
         cells = []
         for v in values:

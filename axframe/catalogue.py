@@ -98,10 +98,6 @@ class Endpoint:
         return tuple(p for p in self.params if p.location == "query")
 
     @property
-    def has_body(self) -> bool:
-        return self.body_schema is not None or self.multipart
-
-    @property
     def idempotent(self) -> bool:
         """Whether sending the request twice has the effect of sending it once."""
         return self.method in ("GET", "PUT", "DELETE", "PATCH", "HEAD")

@@ -379,7 +379,9 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
 
 def _for_files(message: str) -> str:
     """A frame problem said for someone working with files, not Python."""
-    return message.replace("add one with ax.add_record_id(frame)",
+    from .frames import ADD_RECORD_ID
+
+    return message.replace(ADD_RECORD_ID,
                            "add a column RecordID holding 1, 2, 3... (one unique value per row)")
 
 

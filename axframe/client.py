@@ -23,7 +23,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from . import retry as retrying
-from .auth import TokenAuth, install_log_filter, mask, oauth1_auth, redact, register_secret
+from .auth import (AnswerRefused, TokenAuth, install_log_filter, mask, oauth1_auth, read_bounded, redact,
+                   redirect_refusal, register_secret)
 from .catalogue import Endpoint
 from .errors import AuthenticationError, ConfigurationError, ErrorType, ServerUnreachable, proxy_note
 
@@ -36,15 +37,6 @@ ENV_CA_BUNDLE = "AXFRAME_CA_BUNDLE"
 DEFAULT_TIMEOUT = (10.0, 300.0)
 DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024 * 1024  # one answer (a listing, a download) held in memory
 DEFAULT_ANSWER_DEADLINE = 3600.0  # seconds to receive one whole answer, however slowly it trickles
-
-
-class _AnswerRefused(Exception):
-    """An answer larger than ``max_answer_bytes`` or slower than ``answer_deadline``: not read to the end."""
-
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 DEFAULT_WORKERS = 8
 _warned: set[str] = set()
 
@@ -342,7 +334,7 @@ class Connection:
                     self._sleep(decision.delay)
                     continue
                 return self._transport_failure(kind, text, decision, attempt, started)
-            except _AnswerRefused as exc:  # an answer came, too large or too slow to read: its call is done
+            except AnswerRefused as exc:  # an answer came, too large or too slow to read: its call is done
                 if gate is not None:
                     gate.release(self._clock() - sent_at, failure=True)
                 self._count("calls")
@@ -431,37 +423,16 @@ class Connection:
         if call.file_path is not None:
             with open(call.file_path, "rb") as handle:
                 files = {call.file_field: (os.path.basename(call.file_path), handle, "application/octet-stream")}
-                return self._read(self.session.request(
-                    call.method, url, params=call.params or None, data=call.form or {}, files=files,
-                    timeout=self.timeout, allow_redirects=False, stream=True))
-        headers = {"Content-Type": call.content_type} if call.content_type else None
-        # never follow a redirect: the body (a new user, a password) would go to whatever address it names
-        return self._read(self.session.request(call.method, url, params=call.params or None, data=call.body,
-                                               headers=headers, timeout=self.timeout, allow_redirects=False,
-                                               stream=True))
-
-    def _read(self, response: requests.Response) -> requests.Response:
-        """Read the whole answer, within ``max_answer_bytes`` and ``answer_deadline`` (both checked
-        between blocks of 64 KiB, so a trickle is caught at the end of the block it is filling)."""
-        try:
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > self.max_answer_bytes:
-                raise _AnswerRefused(response.status_code, f"the Server's answer is {int(declared):,} bytes, more "
-                                     f"than max_answer_bytes ({self.max_answer_bytes:,})")
-            begun, size, chunks = time.monotonic(), 0, []
-            for chunk in response.iter_content(1 << 16):
-                size += len(chunk)
-                if size > self.max_answer_bytes:
-                    raise _AnswerRefused(response.status_code, f"the Server's answer grew past max_answer_bytes "
-                                                               f"({self.max_answer_bytes:,})")
-                if time.monotonic() - begun > self.answer_deadline:
-                    raise _AnswerRefused(response.status_code, f"the Server's answer took longer than "
-                                                               f"answer_deadline ({self.answer_deadline:g} s)")
-                chunks.append(chunk)
-        except BaseException:
-            response.close()
-            raise
-        response._content = b"".join(chunks)
+                response = self.session.request(call.method, url, params=call.params or None,
+                                                data=call.form or {}, files=files, timeout=self.timeout,
+                                                allow_redirects=False, stream=True)
+        else:
+            headers = {"Content-Type": call.content_type} if call.content_type else None
+            # never follow a redirect: the body (a new user, a password) would go to whatever address it names
+            response = self.session.request(call.method, url, params=call.params or None, data=call.body,
+                                            headers=headers, timeout=self.timeout, allow_redirects=False,
+                                            stream=True)
+        read_bounded(response, self.max_answer_bytes, self.answer_deadline)
         return response
 
     def _transport_failure(self, kind: str, text: str, decision: retrying.Decision, attempt: int,
@@ -521,18 +492,6 @@ def _classify(exc: requests.RequestException) -> tuple[str, str]:
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return retrying.SENT, "the answer was cut off"
     return retrying.SENT, type(exc).__name__
-
-
-def redirect_refusal(status: int, location: str | None) -> str:
-    """Why a redirect was not followed, naming where it pointed (scheme, host and path only)."""
-    where = ""
-    if location:
-        parts = urlsplit(location)
-        where = f" to {parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}" \
-            if parts.hostname else f" to {parts.path}"
-    return (f"the Server answered {status}, a redirect{where}; axframe does not follow redirects, so that a "
-            "request and its body never go to another address. If the Server moved, use its new address as the "
-            "base URL")
 
 
 def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:

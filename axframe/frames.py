@@ -112,6 +112,9 @@ def add_record_id(frame: pd.DataFrame, start: int = 1, column: str = RECORD_ID) 
     return out
 
 
+ADD_RECORD_ID = "add one with ax.add_record_id(frame)"  # the hint for Python; the CLI says it for files
+
+
 def prepare_input(frame: Any) -> pd.DataFrame:
     """Check the frame as a whole; return it without axframe's own output columns."""
     if isinstance(frame, pd.DataFrame):
@@ -125,7 +128,7 @@ def prepare_input(frame: Any) -> pd.DataFrame:
     if RECORD_ID not in df.columns:
         near = [c for c in df.columns if str(c).strip().lower().replace("_", "").replace(" ", "") == "recordid"]
         hint = f" (there is a column {near[0]!r}; rename it to 'RecordID')" if near else \
-            "; add one with ax.add_record_id(frame)"
+            f"; {ADD_RECORD_ID}"
         raise FrameError(f"the frame has no 'RecordID' column{hint}")
     if df.columns.duplicated().any():
         dupes = sorted({str(c) for c in df.columns[df.columns.duplicated()]})

@@ -107,7 +107,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import quote
 
 import pandas as pd
@@ -128,7 +128,6 @@ WORKFLOW_ID, PRIORITY, CREDENTIAL_ID, WORKER_TAG, QUESTIONS = \
 SETTINGS_COLUMNS = (WORKFLOW_ID, PRIORITY, CREDENTIAL_ID, WORKER_TAG, QUESTIONS)
 JOB_COLUMNS = ("JobId", "Status", "Disposition", "QueuedAt", "EndedAt", "Seconds", "StatusRequests",
                "Messages", "Outputs")
-FAILURE_COLUMNS = ("StatusCode", "ErrorType", "Error", "Response")
 
 DEFAULT_MAX_QUEUED = 20
 DEFAULT_POLL_INTERVAL = (0.2, 5.0)
@@ -343,9 +342,8 @@ def _parse_questions(raw: Any) -> list[dict]:
     return answers
 
 
-def _plan(record: dict, api: _Api, question_columns: list[str], files: set[str], legacy: bool,
-          browse: Mapping[str, set[str]] | None = None, root: Path | None = None) -> _Job | _End:
-    """The job a row asks for, or why it cannot be sent."""
+def _plan(record: dict, api: _Api, question_columns: list[str]) -> _Job | _End:
+    """The job a row asks for (its uploads come later: :func:`_plan_uploads`), or why it cannot be sent."""
     try:
         raw_id = record.get(WORKFLOW_ID)
         if frames.is_missing(raw_id):
@@ -386,26 +384,34 @@ def _plan(record: dict, api: _Api, question_columns: list[str], files: set[str],
             else:
                 by_name[name] = len(answers)
                 answers.append(entry)
-        uploads = []
-        wanted = files & set(by_name)
-        for name in (browse or {}).get(workflow_id, set()) & set(by_name) - wanted:
-            if _local_file(answers[by_name[name]]["value"]):  # found by asking the Server: only real files
-                wanted.add(name)
-        for name in sorted(wanted):
-            index = by_name[name]
-            path = os.path.expanduser(answers[index]["value"].strip())
-            if legacy:
-                raise _Problem(ErrorType.NOT_AVAILABLE, "File Browse uploads (/user/v2/inputfiles) are not "
-                                                        "available on the legacy OAuth1 API")
-            if not os.path.isfile(path):
-                raise _Problem(ErrorType.INVALID_FILE, f"{name}: no such file: {path}")
-            problem = _outside(Path(path), root or Path.cwd())
-            if problem:
-                raise _Problem(ErrorType.INVALID_FILE, f"{name}: {path} {problem}; nothing was uploaded")
-            uploads.append((index, path))
     except _Problem as problem:
         return _End(False, error_type=problem.error_type, error=problem.error, sent=False)
-    return _Job(pos=-1, key="", workflow_id=workflow_id, answers=answers, settings=settings, files=uploads)
+    return _Job(pos=-1, key="", workflow_id=workflow_id, answers=answers, settings=settings, files=[])
+
+
+def _plan_uploads(job: _Job, files: set[str], browse: set[str], root: Path, legacy: bool) -> _End | None:
+    """Set the files *job* uploads first: answers to the questions named in *files*, and answers to the
+    File Browse questions *browse* that are local files; or say why the row cannot be sent."""
+    by_name = {a["name"]: i for i, a in enumerate(job.answers)}
+    wanted = files & set(by_name)
+    wanted |= {name for name in browse & set(by_name) - wanted
+               if _local_file(job.answers[by_name[name]]["value"])}  # found by asking the Server: only real files
+    for name in sorted(wanted):
+        index = by_name[name]
+        path = os.path.expanduser(job.answers[index]["value"].strip())
+        if legacy:
+            error_type, error = ErrorType.NOT_AVAILABLE, ("File Browse uploads (/user/v2/inputfiles) are not "
+                                                          "available on the legacy OAuth1 API")
+        elif not os.path.isfile(path):
+            error_type, error = ErrorType.INVALID_FILE, f"{name}: no such file: {path}"
+        else:
+            problem = _outside(Path(path), root)
+            if not problem:
+                job.files.append((index, path))
+                continue
+            error_type, error = ErrorType.INVALID_FILE, f"{name}: {path} {problem}; nothing was uploaded"
+        return _End(False, error_type=error_type, error=error, sent=False)
+    return None
 
 
 def _outside(path: Path, root: Path) -> str:
@@ -1014,20 +1020,29 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
     ends: list[tuple[_End, _Job | None] | None] = [None] * n
     keys = [record_key(r[frames.RECORD_ID]) for r in records]
     bad_ids = frames.record_id_problems([r[frames.RECORD_ID] for r in records])
-    browse = _file_browse_questions(conn, _workflows_with_local_files(records, answer_columns, bad_ids)) \
-        if auto and not conn.legacy else {}
-    root = Path(files_root).expanduser() if files_root is not None else Path.cwd()
-    jobs: list[_Job] = []
+    planned_jobs: list[_Job] = []
     for pos, rec in enumerate(records):
         if pos in bad_ids:
             ends[pos] = (_End(False, error_type=bad_ids[pos].error_type, error=bad_ids[pos].error, sent=False), None)
             continue
-        planned = _plan(rec, chosen_api, answer_columns, file_questions, conn.legacy, browse, root)
+        planned = _plan(rec, chosen_api, answer_columns)
         if isinstance(planned, _End):
             ends[pos] = (planned, None)
             continue
         planned.pos, planned.key = pos, keys[pos]
-        jobs.append(planned)
+        planned_jobs.append(planned)
+    # the Server is asked for File Browse questions only where some answer is a local file
+    browse = _file_browse_questions(conn, {job.workflow_id for job in planned_jobs
+                                           if any(_local_file(a["value"]) for a in job.answers)}) \
+        if auto and not conn.legacy else {}
+    root = Path(files_root).expanduser() if files_root is not None else Path.cwd()
+    jobs: list[_Job] = []
+    for job in planned_jobs:
+        refused = _plan_uploads(job, file_questions, browse.get(job.workflow_id, set()), root, conn.legacy)
+        if refused is not None:
+            ends[job.pos] = (refused, None)
+        else:
+            jobs.append(job)
 
     stats_before = dict(conn.stats)
     tokens_before = conn.tokens_requested
@@ -1066,24 +1081,6 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
     if output_result is None:
         return JobsResult(success, failure, summary)
     return JobsResult(success, failure, summary, output_result.success, output_result.failure)
-
-
-def _workflows_with_local_files(records: list[dict], answer_columns: list[str],
-                                skip: Mapping[int, Any]) -> set[str]:
-    """The workflows some row answers with the path of an existing local file (column or questions JSON)."""
-    found = set()
-    for pos, rec in enumerate(records):
-        workflow_id = rec.get(WORKFLOW_ID)
-        if pos in skip or frames.is_missing(workflow_id):
-            continue
-        values = [rec.get(c) for c in answer_columns]
-        try:
-            values += [a["value"] for a in _parse_questions(rec.get(QUESTIONS))]
-        except _Problem:
-            pass  # the row is refused when it is planned
-        if any(_local_file(v) for v in values):
-            found.add(frames.as_text(workflow_id))
-    return found
 
 
 def _job_columns(picked: list[tuple[_End, _Job | None]]) -> dict[str, pd.Series]:

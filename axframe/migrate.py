@@ -778,6 +778,17 @@ def _text_column(values: list) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
+def _finish(df: pd.DataFrame, outs: list[_Out], columns: Sequence[tuple[str, str]], summary: Summary,
+            counter: "_Counter", bar: Progress, started: float) -> Result:
+    """A run's result: the calls counted, the frames shaped, the summary closed and logged."""
+    counter.fill(summary)
+    result = _shape(df, outs, columns, summary)
+    summary.elapsed = time.perf_counter() - started
+    bar.close(summary)
+    log.info("%s", summary)
+    return result
+
+
 def _shape(df: pd.DataFrame, outs: list[_Out], columns: Sequence[tuple[str, str]], summary: Summary) -> Result:
     """Success and failure frames: RecordID, the input columns, then *columns* (name, kind)."""
 
@@ -1480,12 +1491,7 @@ def migrate(source: Connection, target: Connection, frame: Any = None, *, owner:
     finally:
         if own_dir:
             shutil.rmtree(folder, ignore_errors=True)
-    counter.fill(summary)
-    result = _shape(df, outs, _MIGRATE_COLUMNS, summary)
-    summary.elapsed = time.perf_counter() - started
-    bar.close(summary)
-    log.info("%s", summary)
-    return result
+    return _finish(df, outs, _MIGRATE_COLUMNS, summary, counter, bar, started)
 
 
 # --------------------------------------------------------------------------
@@ -1871,9 +1877,4 @@ def deploy(conn: Connection, folder: str | os.PathLike, *, owner: str, recursive
     todo = [pos for pos, out in enumerate(outs) if out is None]
     bar = Progress(len(todo), "deploy", progress, rows=len(items))
     _run_rows(todo, lambda pos: _deploy_file(run, items[pos], owner), workers, bar, outs)
-    counter.fill(summary)
-    result = _shape(df, outs, _DEPLOY_COLUMNS, summary)
-    summary.elapsed = time.perf_counter() - started
-    bar.close(summary)
-    log.info("%s", summary)
-    return result
+    return _finish(df, outs, _DEPLOY_COLUMNS, summary, counter, bar, started)

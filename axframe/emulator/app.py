@@ -97,10 +97,6 @@ Handler = Callable[[State, Ctx], Any]
 # --------------------------------------------------------------------------
 
 
-def _created(status: int) -> Callable[[Any], Reply]:
-    return lambda payload: Reply(status, payload)
-
-
 V3: dict[str, Handler] = {
     # Workflows
     "Workflows_GetWorkflows": lambda s, c: s.list_workflows(c.actor, **c.query),

@@ -41,7 +41,6 @@ class Request:
     def __post_init__(self) -> None:
         path, _, query = self.target.partition("?")
         self.path = path
-        self.query_string = query
         self.query: dict[str, list[str]] = parse_qs(query, keep_blank_values=True)
 
     def header(self, name: str, default: str = "") -> str:

@@ -24,21 +24,6 @@ def writes(server) -> int:
 
 
 @pytest.fixture
-def server():
-    from axframe.emulator import Emulator
-
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def conn(server):
-    connection = ax.authenticate(server.url, *server.curator, retry=fast_retry())
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
 def folder(tmp_path):
     root = tmp_path / "checkout"
     (root / "finance").mkdir(parents=True)

@@ -33,18 +33,23 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
+def _answer_token(handler: BaseHTTPRequestHandler) -> None:
+    """Answer a token request as a Server would."""
+    body = b'{"access_token": "tok-0123456789abcdef", "token_type": "bearer", "expires_in": 3599}'
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def _redirector(target: str, redirect_token: bool):
     class Redirector(BaseHTTPRequestHandler):
         def _any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             if self.path.endswith("/oauth2/token") and not redirect_token:
-                body = b'{"access_token": "tok-0123456789abcdef", "token_type": "bearer", "expires_in": 3599}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                _answer_token(self)
                 return
             self.send_response(307)
             self.send_header("Location", f"{target}/steal{self.path}")
@@ -148,12 +153,7 @@ class _Flood(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = b'{"access_token": "tok-0123456789abcdef", "token_type": "bearer", "expires_in": 3599}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _answer_token(self)
 
     def do_GET(self) -> None:
         self.send_response(200)

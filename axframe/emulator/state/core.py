@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from ... import schemas
 
@@ -337,13 +337,3 @@ def check(value: Any, schema: dict, param: str) -> None:
             key, _, text = problem.partition(": ")
             model_state.setdefault(key, []).append(text)
         raise invalid(model_state)
-
-
-def require_fields(contract: Any, names: Iterable[str], param: str = "contract") -> dict:
-    if not isinstance(contract, dict):
-        raise invalid({param: ["A JSON object is required."]})
-    missing = {f"{param}.{n}": [f"The {n} field is required."]
-               for n in names if contract.get(n) in (None, "")}
-    if missing:
-        raise invalid(missing)
-    return contract
