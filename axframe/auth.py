@@ -117,6 +117,9 @@ class TokenAuth(requests.auth.AuthBase):
         self._use_form = False
         self.requested = 0  # tokens asked for (for the token-economy benchmark)
         self.lifetime: float | None = None
+        # the token got (or adopted) after 401s, and the endpoints that refused its predecessor -> doubted yet;
+        # set before the token itself, so that whoever can send the token can see why it was got
+        self.renewal: tuple[str | None, dict[str, bool]] = (None, {})
 
     def __repr__(self) -> str:
         return f"<TokenAuth client_id={mask(self._client_id)} tokens_requested={self.requested}>"
@@ -128,15 +131,22 @@ class TokenAuth(requests.auth.AuthBase):
             return token
         return self.refresh(stale=token)
 
-    def refresh(self, stale: str | None = None) -> str:
-        """A new token, unless another thread already replaced *stale*."""
+    def refresh(self, stale: str | None = None, reason: str | None = None) -> str:
+        """A new token, unless another thread already replaced *stale*; *reason*: the endpoint that refused it."""
         with self._lock:
             if self._token is not None and self._token != stale and self._clock() < self._renew_at:
+                if reason is not None:
+                    if self.renewal[0] == self._token:
+                        self.renewal[1].setdefault(reason, False)
+                    else:
+                        self.renewal = (self._token, {reason: False})
                 return self._token
-            self._token, lifetime = self._request()
+            token, lifetime = self._request()
             self.lifetime = lifetime
             self._renew_at = self._clock() + lifetime - min(self._max_margin, lifetime * 0.1)
-            return self._token
+            self.renewal = (token, {} if reason is None else {reason: False})
+            self._token = token  # last: a thread that sees it unlocked sees its renewal time and reason too
+            return token
 
     def _request(self) -> tuple[str, float]:
         attempts = [self._use_form] if self._use_form else [False, True]

@@ -245,7 +245,6 @@ class Connection:
         self.stats = {"calls": 0, "retries": 0, "reauthentications": 0}
         # 401s: a new token refused at once on an endpoint means "this key may not" (a role), not an expiry;
         # an endpoint this key has been let through before makes a refusal an expiry again (see send)
-        self._refused_fresh: set[tuple[str | None, str]] = set()  # (new token, endpoint) refused at once
         self._let_through: dict[str, int] = {}  # endpoints the Server let this key through -> doubts since
         self._stats_lock = threading.Lock()
 
@@ -310,7 +309,6 @@ class Connection:
         started = self._clock()
         attempt = 0
         refused_tokens: set[str | None] = set()  # tokens this call was refused with
-        fetched = False  # whether this call already asked for a new token
         while True:
             attempt += 1
             if self._limiter is not None:
@@ -319,7 +317,6 @@ class Connection:
             if gate is not None:
                 gate.acquire()
             sent_at = self._clock()
-            token_used = getattr(self.auth, "_token", None)
             try:
                 response = self._send_once(call)
             except requests.RequestException as exc:
@@ -354,14 +351,13 @@ class Connection:
             where = _endpoint_key(call)
             if status in _LET_THROUGH or 200 <= status < 300:
                 self._let_through[where] = 0
+            token_used = _bearer(response) if status == 401 else None
             if status == 401 and isinstance(self.auth, TokenAuth) \
-                    and self._may_renew(where, token_used, refused_tokens, fetched):
+                    and self._may_renew(where, token_used, refused_tokens):
                 refused_tokens.add(token_used)
                 self._count("reauthentications")
                 try:
-                    before = self.auth.requested
-                    self.auth.refresh(stale=token_used)
-                    fetched = fetched or self.auth.requested > before
+                    self.auth.refresh(stale=token_used, reason=where)
                 except (AuthenticationError, ServerUnreachable) as exc:
                     return Outcome(401, error_type=ErrorType.UNAUTHORIZED, error=redact(str(exc)),
                                    attempts=attempt, elapsed=self._clock() - started)
@@ -396,27 +392,28 @@ class Connection:
                     outcome.error = redirect_refusal(status, response.headers.get("Location"))
             return outcome
 
-    def _may_renew(self, where: str, token_used: str | None, refused_tokens: set[str | None], fetched: bool) -> bool:
+    def _may_renew(self, where: str, token_used: str | None, refused_tokens: set[str | None]) -> bool:
         """After a 401 on *where*: send again with a renewed token, or take the refusal as the answer?
 
         A 401 usually means the token expired: send again with the token another thread has just got,
-        or ask for a new one.  A token this call has just got, refused at once, is the Server's answer
-        for this endpoint (a missing role, say), and asking on would only burn tokens -- unless the
-        Server has let this key through to this endpoint before, in which case the new token has expired
-        too (believed up to ``_MAX_DOUBTS`` times until the endpoint lets the key through again).  A
-        refusal is remembered per token *and* endpoint, so that a later expiry of that token is still
-        renewed for every other endpoint.  At most three tokens per call.
+        or ask for a new one.  But a token got *because of* a 401 on this endpoint, refused there too,
+        is the Server's answer for this endpoint (a missing role, say), whichever thread sent it, and
+        asking on would only burn tokens -- unless the Server has let this key through to this endpoint
+        before, in which case the new token has expired too (believed up to ``_MAX_DOUBTS`` times until
+        the endpoint lets the key through again).  The refusal is tied to that token and endpoint, so a
+        later expiry is still renewed, here and everywhere else.  At most three tokens per call.
         """
         if token_used in refused_tokens or len(refused_tokens) >= 3:
             return False
-        trusted = self._let_through.get(where, _MAX_DOUBTS) < _MAX_DOUBTS
-        if fetched and token_used == self.auth._token:  # type: ignore[union-attr]
-            if trusted:
+        token, refused_at = self.auth.renewal  # type: ignore[union-attr]
+        if token != token_used or where not in refused_at:
+            return True  # not the token a refusal here brought: it may simply have expired
+        with self._stats_lock:
+            trusted = self._let_through.get(where, _MAX_DOUBTS) < _MAX_DOUBTS
+            if trusted and not refused_at[where]:
+                refused_at[where] = True  # one doubt per renewed token, however many threads it was refused to
                 self._let_through[where] += 1
-                return True
-            self._refused_fresh.add((token_used, where))
-            return False
-        return trusted or (token_used, where) not in self._refused_fresh
+            return trusted
 
     def _send_once(self, call: Call) -> requests.Response:
         url = self.base_url + call.path
@@ -454,6 +451,12 @@ _LET_THROUGH = frozenset({400, 403, 404, 405, 409, 413, 415})
 # New tokens refused at once on an endpoint the key was let through to, taken for expiries before the
 # endpoint must be let through again (bounds the tokens spent if the user loses a role mid-run).
 _MAX_DOUBTS = 3
+
+
+def _bearer(response: requests.Response) -> str | None:
+    """The token a request was actually signed with (a proactive renewal may have replaced it meanwhile)."""
+    header = str(response.request.headers.get("Authorization", "")) if response.request is not None else ""
+    return header[7:] if header.startswith("Bearer ") else None
 
 
 def _endpoint_key(call: Call) -> str:
