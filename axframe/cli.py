@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__, catalogue
-from .emulator.state.legacy import PAGING_MODES
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_ROWS_FAILED", "EXIT_USAGE"]
 
@@ -177,8 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", default="default", help="'default', 'empty' or a JSON/YAML seed file")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
     p.add_argument("--job-slots", type=int, default=None, help="jobs that run at once (default 4)")
-    p.add_argument("--admin-paging", choices=PAGING_MODES, default=None,
-                   help="how the paged Admin listings count pages (default one-based)")
+    p.add_argument("--admin-paging", metavar="MODE", default=None,  # checked by the emulator's own parser
+                   help="how the paged Admin listings count pages: one-based (default), zero-based or "
+                        "one-based-lenient")
     p.add_argument("--json", action="store_true", help="print the URL and keys as one JSON line")
     p = sub.add_parser("demo", help="a bulk change from the sample data against an in-process emulator")
     p.add_argument("--output-dir", default="axframe-demo", help="where inputs and results go (default ./axframe-demo)")
@@ -344,7 +344,7 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         checked = frames.prepare_input(frame)
         frames.contract_columns_for(endpoint, list(checked.columns), args.contract_columns)
     except FrameError as exc:
-        raise UsageError(f"{input_path}: {_for_files(str(exc))}") from None
+        raise UsageError(f"{input_path}: {_for_files(str(exc))}" if input_path else str(exc)) from None
     workers = _workers(args.workers)
     output = Path(args.output).expanduser() if args.output else \
         default_output(input_path, sheet=args.sheet, dry_run=args.dry_run, action=endpoint.name)

@@ -187,7 +187,8 @@ class Connection:
     """
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, *, legacy: bool = False,
-                 oauth1_transport: str = "auto", verify: bool | str = True, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+                 oauth1_transport: str = "auto", verify: bool | str = True,
+                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
                  max_workers: int | str = DEFAULT_WORKERS, max_per_second: float | None = None,
                  retry: retrying.RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, pool_size: int = 64,
@@ -243,8 +244,9 @@ class Connection:
         self.session.auth = self.auth
         self.gate: Any = None  # an adaptive concurrency controller, set by bulk runs with max_workers="auto"
         self.stats = {"calls": 0, "retries": 0, "reauthentications": 0}
-        # 401s: a new token refused at once on an endpoint means "this key may not" (a role), not an expiry;
-        # an endpoint this key has been let through before makes a refusal an expiry again (see send)
+        # 401s: the token got because of a refusal on an endpoint, refused there too, means "this key may not"
+        # (a role), not an expiry; an endpoint this key has been let through before makes it an expiry again
+        # (see _may_renew and TokenAuth.renewal)
         self._let_through: dict[str, int] = {}  # endpoints the Server let this key through -> doubts since
         self._stats_lock = threading.Lock()
 
@@ -387,9 +389,8 @@ class Connection:
                               elapsed=self._clock() - started)
             if not 200 <= status < 300:
                 outcome.error_type = ErrorType.for_status(status)
-                outcome.error = describe_refusal(status, outcome.text, call, attempt)
-                if 300 <= status < 400:
-                    outcome.error = redirect_refusal(status, response.headers.get("Location"))
+                outcome.error = redirect_refusal(status, response.headers.get("Location")) \
+                    if 300 <= status < 400 else describe_refusal(status, outcome.text, call, attempt)
             return outcome
 
     def _may_renew(self, where: str, token_used: str | None, refused_tokens: set[str | None]) -> bool:

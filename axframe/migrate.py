@@ -1094,6 +1094,11 @@ def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "workflow"
 
 
+def _no_account(owner: str) -> str:
+    return (f"the owner {owner} has no account on the Server; create the user there first, or give another "
+            "owner (an email or user id of an existing user)")
+
+
 def _same_named(views: list, name: str, owner_id: Any) -> list[dict]:
     """The target workflows of *owner_id* named *name* (case-insensitive, as deploy matches names)."""
     wanted = name.strip().lower()
@@ -1627,9 +1632,7 @@ def _deploy_file(run: _Deployment, item: _DeployFile, default_owner: str) -> _Ou
     if isinstance(owner_id, Outcome):
         return _refused(out, owner_id, f"looking up the owner {owner}")
     if owner_id is None:
-        return out.fail(ErrorType.INVALID_PARAMETER, f"the owner {owner} has no account on the Server; create "
-                                                     "the user there first, or give another owner (an email "
-                                                     "or user id of an existing user)")
+        return out.fail(ErrorType.INVALID_PARAMETER, _no_account(owner))
     collections = run.collections(item.collections or [])
     if isinstance(collections, Outcome):
         return _refused(out, collections, "reading the collections")
@@ -1821,8 +1824,7 @@ def deploy(conn: Connection, folder: str | os.PathLike, *, owner: str, recursive
             if owner_id.status in (401, 403) else ""
         raise ListingError(f"looking up the owner {owner}: {owner_id.error}{hint}", owner_id.status)
     if owner_id is None:
-        raise ConfigurationError(f"the owner {owner} has no account on the Server; create the user there first, "
-                                 "or give another owner (an email or user id of an existing user)")
+        raise ConfigurationError(_no_account(owner))
     checked = run.collections(shared_collections)
     if isinstance(checked, Outcome):
         raise ListingError(f"reading the collections: {checked.error}", checked.status)

@@ -96,12 +96,8 @@ def parse_json_body(request: Request) -> Any:
     try:
         return json.loads(request.body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        from .state.core import invalid
-
         raise invalid({"body": [f"The request body is not valid JSON: {exc}"[:200]]}) from None
     except RecursionError:  # thousands of nested brackets: the parser runs out of stack
-        from .state.core import invalid
-
         raise invalid({"body": ["The request body is nested too deeply to read."]}) from None
 
 
@@ -167,8 +163,6 @@ def parse_multipart(request: Request) -> tuple[dict[str, str], dict[str, tuple[s
     Raises :class:`UnsupportedMediaType` when the body is not multipart (the
     Server answers 415 to such uploads) and a 400 when it is malformed.
     """
-    from .state.core import invalid
-
     header = request.header("content-type")
     if request.content_type not in ("multipart/form-data", "application/form-data"):
         raise UnsupportedMediaType("Upload the workflow as multipart/form-data.")

@@ -360,3 +360,16 @@ def test_a_listing_needs_no_input_file_and_messages_speak_files(tmp_path, server
     assert refused.returncode == 2 and "add a column RecordID" in refused.stderr and "ax." not in refused.stderr
     unknown = run_cli(["actions", "colections.ad"])
     assert unknown.returncode == 2 and "collections.add_user" in unknown.stderr
+
+
+def test_emulator_paging_modes_named_in_help_and_checked_without_loading_the_emulator_for_other_commands():
+    from axframe.emulator.state.legacy import PAGING_MODES
+
+    helped = run_cli(["emulator", "--help"])
+    text = " ".join(helped.stdout.split())
+    assert helped.returncode == 0 and all(mode in text for mode in PAGING_MODES)
+    refused = run_cli(["emulator", "--admin-paging", "two-based", "--port", "0"], timeout=30)
+    assert refused.returncode == 2 and "two-based" in refused.stderr
+    loaded = subprocess.run([sys.executable, "-c", "import sys, axframe.cli; axframe.cli.build_parser(); "
+                             "print('axframe.emulator' in sys.modules)"], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "False", loaded.stderr

@@ -9,7 +9,7 @@ from ... import catalogue, schemas
 from ...packages import PackageError, PackageInfo, read_package
 from .core import (PUBLISHERS, BadRequest, Core, Forbidden, NotFound, Unauthorized, check, invalid,
                    iso, parse_time, project)
-from .zones import UTC, resolve_zone, utc_seconds, wall_clock, zone_info, zone_time
+from .zones import UTC, resolve_zone, utc_seconds, wall_clock, zone_info
 
 _WORKFLOW_AUDITED = ("name", "ownerId", "workerTag", "districtTags", "comments", "isPublic",
                      "isReadyForMigration", "othersMayDownload", "othersCanViewHistory",
@@ -511,11 +511,11 @@ def _check_iteration(iteration: dict, param: str, now: float, creating: bool, zo
     needed = _ITERATION_CONTRACTS.get(kind)
     if needed and not iteration.get(needed):
         raise invalid({f"{param}.{needed}": [f"A {needed} is required for iterationType {kind}."]})
-    start = zone_time(iteration.get("startTime"), f"{param}.startTime", zone)
+    start = parse_time(iteration.get("startTime"), f"{param}.startTime", zone)
     if creating and start <= now:
         raise invalid({f"{param}.startTime": ["The start time must be in the future."]})
     if iteration.get("endTime"):
-        end = zone_time(iteration["endTime"], f"{param}.endTime", zone)
+        end = parse_time(iteration["endTime"], f"{param}.endTime", zone)
         if end <= start:
             raise invalid({f"{param}.endTime": ["The end time must be after the start time."]})
 
@@ -559,10 +559,10 @@ def _occurrences(iteration: dict, after: float, before: float, limit: int = 400,
     daylight saving), and days are matched on the local date.
     """
     try:
-        start = zone_time(iteration.get("startTime"), "startTime", zone)
+        start = parse_time(iteration.get("startTime"), "startTime", zone)
     except BadRequest:
         return
-    end = zone_time(iteration["endTime"], "endTime", zone) if iteration.get("endTime") else None
+    end = parse_time(iteration["endTime"], "endTime", zone) if iteration.get("endTime") else None
     step = _step(iteration)
     if step is None:
         if after <= start < before and (end is None or start <= end):
@@ -586,7 +586,7 @@ def _occurrences(iteration: dict, after: float, before: float, limit: int = 400,
 
 def _next_run(iteration: dict, now: float, zone: tzinfo = UTC) -> float | None:
     try:
-        start = zone_time(iteration.get("startTime"), "startTime", zone)
+        start = parse_time(iteration.get("startTime"), "startTime", zone)
     except BadRequest:
         return None
     return next(_occurrences(iteration, now, max(now, start) + 400 * 86400, zone=zone), None)

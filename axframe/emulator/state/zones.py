@@ -13,9 +13,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from .core import invalid, parse_time
+from .core import invalid
 
-__all__ = ["WINDOWS_ZONES", "UTC", "zone_info", "resolve_zone", "zone_time", "wall_clock", "utc_seconds"]
+__all__ = ["WINDOWS_ZONES", "UTC", "zone_info", "resolve_zone", "wall_clock", "utc_seconds"]
 
 UTC = timezone.utc
 
@@ -156,11 +156,6 @@ def resolve_zone(name: Any, field: str) -> tzinfo:
                    "'Eastern Standard Time' or 'UTC' (an IANA name such as 'America/New_York' is accepted too).")
         raise invalid({field: [message]})
     return zone
-
-
-def zone_time(text: Any, field: str, zone: tzinfo) -> float:
-    """Epoch seconds of an ISO date-time read in *zone*; an explicit offset (or ``Z``) wins."""
-    return parse_time(text, field, zone)
 
 
 def wall_clock(ts: float, zone: tzinfo) -> datetime:
