@@ -512,6 +512,7 @@ def _enqueue(conn: Connection, api: _Api, job: _Job) -> tuple[Outcome, str | Non
     body: dict[str, Any] = dict(job.settings)
     body[QUESTIONS] = answers
     param = "workflowId" if api.name == "v3" else "appId"
+    job.submitted = time.monotonic()  # before it goes out: Seconds never undercounts the Server's run time
     call = Call("POST", _path(conn, endpoint, **{param: job.workflow_id}), endpoint,
                 body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                 content_type="application/json; charset=utf-8")
@@ -733,7 +734,6 @@ class _Scheduler:
         job.queued_at = str(view.get("createDateTime") or view.get("createDate") or "")
         job.status = str(view.get("status") or "")
         job.phase = "active"
-        job.submitted = time.monotonic()
         job.deadline = job.submitted + self.timeout if self.timeout is not None else math.inf
         job.interval = self.first
         log.debug("row %s: job %s queued", job.key, job.job_id)
