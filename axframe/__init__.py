@@ -13,16 +13,17 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .bulk import Result, Summary
-from .client import Connection, authenticate
-from .errors import (AuthenticationError, AxframeError, ConfigurationError, ErrorType, FrameError,
-                     ServerUnreachable, UnknownActionError, WrongMacroError)
+from .admin import admin_listing, audit_log, deploy, migratable, migrate
+from .client import Connection, RetryPolicy, authenticate
+from .engine.run import RunOptions
+from .engine.shape import Result, Summary
+from .errors import (AuthenticationError, AxframeError, ConfigurationError, ErrorType, FrameError, InputFileError,
+                     JournalError, ListingError, OutputFileError, ServerUnreachable, UnknownActionError,
+                     WrongMacroError)
 from .frames import add_record_id
+from .io import read_frame, sheet_names, write_frame, write_results, write_sheets
 from .jobs import JobsResult, JobSummary, download_packages, job_outputs, package_frame, run_jobs
-from .migrate import ListingError, admin_listing, audit_log, deploy, migratable, migrate
-from .io import InputFileError, OutputFileError, read_frame, sheet_names, write_frame, write_results, write_sheets
 from .macros import actions, create, delete, get, post
-from .retry import RetryPolicy
 
 __all__ = [
     "__version__",
@@ -37,8 +38,8 @@ __all__ = [
     # files
     "read_frame", "write_frame", "write_sheets", "write_results", "sheet_names",
     # types
-    "Connection", "Result", "Summary", "RetryPolicy", "ErrorType",
+    "Connection", "Result", "Summary", "RetryPolicy", "RunOptions", "ErrorType",
     # errors
     "AxframeError", "ConfigurationError", "AuthenticationError", "ServerUnreachable", "FrameError",
-    "UnknownActionError", "WrongMacroError", "InputFileError", "OutputFileError",
+    "UnknownActionError", "WrongMacroError", "InputFileError", "OutputFileError", "JournalError",
 ]

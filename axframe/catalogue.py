@@ -12,6 +12,13 @@ the table below adds only the short name, the macro and our description.  The
 V1 Subscription, Admin V1/V2 and User V2 APIs have no Swagger; they are
 declared in full here from ``reference.md`` section 6.
 
+An endpoint's behaviour is declared with it, not in tables elsewhere: the
+natural key that reconciles an unknown create (:class:`NaturalKey`), whether
+its PUT replaces the whole record (``merge``, a :class:`~axframe.merge.Merge`),
+how it pages (:class:`Paging`, with the fields of its items), what kind of file
+it uploads (``upload``), and for the job paths which status endpoint follows a
+queued job (:class:`JobPath`).
+
 Everything else -- ``ax.actions()``, validation, the CLI's help, the coverage
 tests, the emulator's route check -- is derived from this one table.
 """
@@ -25,14 +32,88 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 from . import schemas
+from .errors import UnknownActionError, WrongMacroError
+from .merge import Merge, project, schedule_contract, user_contract, workflow_contract
 
-__all__ = ["Param", "Endpoint", "ENDPOINTS", "find", "endpoints", "MACROS", "UnknownAction"]
+__all__ = ["Param", "Endpoint", "NaturalKey", "Paging", "JobPath", "ENDPOINTS", "find", "endpoints", "MACROS",
+           "FORMATS", "AUDIT_ENTITIES", "ROLES", "job_path"]
 
 MACROS = ("get", "create", "post", "delete")
 
+#: The output formats of a job (``GET /v1/jobs/{jobId}/output/{outputId}?format=``), reference 6.1.
+FORMATS = ("Raw", "Yxdb", "Shp", "Kml", "Tab", "Mif", "Dbf", "Csv", "Pdf", "Docx", "Xlsx", "Html", "Tde", "Zip")
+#: The entity types of the audit log (reference 6.5).
+AUDIT_ENTITIES = ("AppInfo", "Collection", "Credential", "Subscription", "User", "UserGroup")
+#: A user's role (reference 4.4; the Swagger states it in prose only).
+ROLES = ("NoAccess", "Viewer", "Member", "Artisan", "Curator", "Evaluated")
 
-class UnknownAction(LookupError):
-    """Raised for an action name that is not in the catalogue."""
+
+@dataclass(frozen=True)
+class NaturalKey:
+    """How to find the record a create makes, when its outcome is unknown (:mod:`axframe.engine.reconcile`).
+
+    Attributes
+    ----------
+    lookup : str
+        The catalogue name of the listing to look in.
+    field : str
+        The body (or form) field holding the key.
+    query : str or None
+        The listing's query parameter that filters by the key, if it has one.
+    listed : str
+        The field of a listed record that holds the key.
+    casefold : bool
+        Keys compare without letter case (emails, names).
+    """
+
+    lookup: str
+    field: str
+    query: str | None
+    listed: str
+    casefold: bool = True
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a listing pages (``page``/``pageSize``), and the fields of its items.
+
+    Attributes
+    ----------
+    alias : str
+        The short name :func:`axframe.admin_listing` knows it by (``"users"``).
+    first : int or None
+        The first page's number when documented (0 for ``workflows/all``); None when a Server must
+        be asked (the pager works it out).
+    fields : tuple of str
+        The fields of an item, ``parent.child`` for an object's fields, in the Server's order (as
+        the emulator serves them): the columns of an empty listing.
+    """
+
+    alias: str
+    first: int | None = None
+    fields: tuple[str, ...] = ("id",)
+
+
+@dataclass(frozen=True)
+class JobPath:
+    """A path that queues jobs: which API it is, what follows the job, what settings it takes.
+
+    Attributes
+    ----------
+    api : str
+        ``"v3"``, ``"v1"`` or ``"user_v2"``.
+    status : str
+        The catalogue name of the endpoint that reads the job.
+    settings : tuple of str
+        The optional settings the body may carry besides the answers.
+    workflow_param : str
+        The path parameter naming the workflow (``workflowId`` or ``appId``).
+    """
+
+    api: str
+    status: str
+    settings: tuple[str, ...]
+    workflow_param: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +160,12 @@ class Endpoint:
     curator_only: bool = False
     success_codes: tuple[int, ...] = (200,)
     legacy: bool = False  # also served under /gallery/api/ with OAuth1 signing
+    # behaviour
+    natural_key: NaturalKey | None = None  # reconciles an unknown create
+    merge: Merge | None = field(default=None, hash=False, compare=False)  # a full-record PUT
+    paging: Paging | None = None  # a page/pageSize listing
+    upload: str | None = None  # "package" (a .yxzp, checked before sending) or "file"
+    job: JobPath | None = None  # queues a job
 
     @property
     def spelling(self) -> str:
@@ -139,17 +226,22 @@ _V3 = [
     ("workflows.questions", "Workflows_GetWorkflowQuestions", "get", "The questions of an analytic app."),
     ("workflows.download", "Workflows_DownloadWorkflow", "get", "Download a workflow's .yxzp package (published version unless versionId is given)."),
     ("workflows.jobs", "Workflows_GetJobsForWorkflow", "get", "The jobs run for one workflow."),
-    ("workflows.upload", "Workflows_CreateWorkflow", "create", "Publish a new workflow from a .yxzp file (multipart)."),
-    ("workflows.run", "Workflows_Enqueue", "create", "Queue a job for a workflow, with answers to its questions."),
-    ("workflows.update", "Workflows_UpdateWorkflow", "post", "Change a workflow's settings, owner or published version."),
-    ("workflows.add_version", "Workflows_AddVersionToWorkflow", "post", "Upload a new version of an existing workflow (multipart)."),
+    ("workflows.upload", "Workflows_CreateWorkflow", "create", "Publish a new workflow from a .yxzp file (multipart).",
+     dict(upload="package", natural_key=NaturalKey("workflows.list", "sourceAppId", None, "sourceAppId", casefold=False))),
+    ("workflows.run", "Workflows_Enqueue", "create", "Queue a job for a workflow, with answers to its questions.",
+     dict(job=JobPath("v3", "jobs.get", ("priority", "credentialId", "workerTag"), "workflowId"))),
+    ("workflows.update", "Workflows_UpdateWorkflow", "post", "Change a workflow's settings, owner or published version.",
+     dict(merge=Merge("workflows.get", workflow_contract))),
+    ("workflows.add_version", "Workflows_AddVersionToWorkflow", "post", "Upload a new version of an existing workflow (multipart).",
+     dict(upload="package")),
     ("workflows.transfer", "Workflows_TransferWorkflow", "post", "Give a workflow, and optionally its schedules, to another owner."),
     ("workflows.delete", "Workflows_DeleteWorkflow", "delete", "Delete a workflow (force=true also deletes its schedules)."),
     # Collections
     ("collections.list", "Collections_GetCollections", "get", "List collections."),
     ("collections.get", "Collections_GetCollection", "get", "One collection with its members and assets."),
     ("collections.create", "Collections_CreateCollection", "create", "Create a collection."),
-    ("collections.update", "Collections_UpdateCollection", "post", "Rename a collection or change its owner."),
+    ("collections.update", "Collections_UpdateCollection", "post", "Rename a collection or change its owner.",
+     dict(merge=Merge("collections.get", project("UpdateCollectionContract")))),
     ("collections.add_user", "Collections_AddUserToCollection", "post", "Add a user to a collection, with permissions."),
     ("collections.add_group", "Collections_AddUserGroupToCollection", "post", "Add a user group to a collection, with permissions."),
     ("collections.add_workflow", "Collections_AddWorkflowToCollection", "post", "Add a workflow to a collection."),
@@ -165,15 +257,18 @@ _V3 = [
     ("schedules.list", "Schedules_GetSchedules", "get", "List schedules, optionally by owner, workflow or run window."),
     ("schedules.get", "Schedules_GetSchedule", "get", "One schedule."),
     ("schedules.create", "Schedules_CreateSchedule", "create", "Create a schedule for a workflow."),
-    ("schedules.update", "Schedules_UpdateSchedule", "post", "Replace a schedule's settings (full record; axframe merges)."),
+    ("schedules.update", "Schedules_UpdateSchedule", "post", "Replace a schedule's settings (full record; axframe merges).",
+     dict(merge=Merge("schedules.get", schedule_contract, "the Server does not answer a schedule's iteration type, so give the whole iteration, or use schedules.patch to change other fields"))),
     ("schedules.patch", "Schedules_UpdateSchedulePatch", "post", "Change some of a schedule's settings."),
     ("schedules.delete", "Schedules_DeleteSchedule", "delete", "Delete a schedule."),
     # Users
     ("users.list", "Users_GetUsers", "get", "List users, optionally by email, name, role, state or creation date."),
     ("users.get", "Users_GetUser", "get", "One user."),
     ("users.assets", "Users_GetUsersAssets", "get", "The workflows, schedules and collections a user owns."),
-    ("users.create", "Users_CreateUser", "create", "Create a user."),
-    ("users.update", "Users_UpdateUser", "post", "Change a user's details, role or permissions (full record; axframe merges)."),
+    ("users.create", "Users_CreateUser", "create", "Create a user.",
+     dict(natural_key=NaturalKey("users.list", "email", "email", "email"))),
+    ("users.update", "Users_UpdateUser", "post", "Change a user's details, role or permissions (full record; axframe merges).",
+     dict(merge=Merge("users.get", user_contract))),
     ("users.transfer_assets", "Users_TransferAssets", "post", "Give all of a user's workflows, schedules and collections to another user."),
     ("users.deactivate", "Users_DeactivateUser", "post", "Deactivate a user."),
     ("users.reset_password", "Users_SendPasswordReset", "post", "Send a user a password-reset email."),
@@ -181,8 +276,10 @@ _V3 = [
     # User groups
     ("usergroups.list", "UserGroups_GetUserGroups", "get", "List custom user groups."),
     ("usergroups.get", "UserGroups_GetUserGroup", "get", "One user group with its members."),
-    ("usergroups.create", "UserGroups_CreateUserGroup", "create", "Create a user group."),
-    ("usergroups.update", "UserGroups_UpdateUserGroup", "post", "Rename a user group or change its role."),
+    ("usergroups.create", "UserGroups_CreateUserGroup", "create", "Create a user group.",
+     dict(natural_key=NaturalKey("usergroups.list", "name", None, "name"))),
+    ("usergroups.update", "UserGroups_UpdateUserGroup", "post", "Rename a user group or change its role.",
+     dict(merge=Merge("usergroups.get", project("UpdateUserGroupContract")))),
     ("usergroups.add_users", "UserGroups_AddUsersToGroup", "post", "Add users to a user group (the contract is a list of user ids)."),
     ("usergroups.add_ad_group", "UserGroups_AddActiveDirectoryGroupToCustomGroup", "post", "Add an Active Directory group to a user group (the contract is the SID as JSON text)."),
     ("usergroups.remove_user", "UserGroups_RemoveUserFromGroup", "delete", "Remove a user from a user group."),
@@ -215,13 +312,16 @@ _V3 = [
     # Subscriptions (studios)
     ("subscriptions.list", "Subscriptions_GetSubscriptions", "get", "List subscriptions (studios) with user and workflow counts."),
     ("subscriptions.get", "Subscriptions_GetSubscriptionById", "get", "One subscription with its users and workflows."),
-    ("subscriptions.create", "Subscriptions_CreateSubscription", "create", "Create a subscription (studio)."),
-    ("subscriptions.update", "Subscriptions_UpdateSubscription", "post", "Change a subscription's name, credential or schedule sharing."),
+    ("subscriptions.create", "Subscriptions_CreateSubscription", "create", "Create a subscription (studio).",
+     dict(natural_key=NaturalKey("subscriptions.list", "name", "name", "name"))),
+    ("subscriptions.update", "Subscriptions_UpdateSubscription", "post", "Change a subscription's name, credential or schedule sharing.",
+     dict(merge=Merge("subscriptions.get", project("UpdateSubscriptionContract")))),
     ("subscriptions.move_users", "Subscriptions_ChangeUsersSubscription", "post", "Move users into a subscription."),
     ("subscriptions.delete", "Subscriptions_DeleteSubscription", "delete", "Delete an empty subscription (its id goes in the query)."),
     # Usage
     ("usage.download", "Usage_GetUsage", "get", "Download the usage records as a file."),
-    ("usage.cleanup", "Usage_UploadUsageEventsCleanupFile", "post", "Delete usage events up to the event id in an uploaded file (multipart)."),
+    ("usage.cleanup", "Usage_UploadUsageEventsCleanupFile", "post", "Delete usage events up to the event id in an uploaded file (multipart).",
+     dict(upload="file")),
     # DCM
     ("dcm.get", "DCME_GetDcmConnection", "get", "One DCM connection you can see."),
     ("dcm.lookup", "DCME_LookupDcmConnection", "get", "Find a DCM connection by its connection id."),
@@ -251,9 +351,8 @@ _FORM_ENUMS = {
 _FORM_JSON_ARRAYS = {"districtTags", "collectionIds"}
 
 # Enums and formats the Swagger states in descriptions only (reference.md 4.4).
-_ROLES = ("NoAccess", "Viewer", "Member", "Artisan", "Curator", "Evaluated")
 _LANGUAGES = ("de-de", "en-us", "es-es", "fr-fr", "it-it", "ja-jp", "pt-br", "zh-cn")
-schemas.refine("CreateUserContract", "role", enum=list(_ROLES))
+schemas.refine("CreateUserContract", "role", enum=list(ROLES))
 schemas.refine("UpdateUserContract", "language", enum=list(_LANGUAGES))
 for _definition in ("CreateUserContract", "UpdateUserContract"):
     schemas.refine(_definition, "email", format="email")
@@ -278,7 +377,7 @@ def _param_from_swagger(p: dict, location: str | None = None) -> Param:
     )
 
 
-def _v3_endpoint(name: str, op_id: str, macro: str, doc: str) -> Endpoint:
+def _v3_endpoint(name: str, op_id: str, macro: str, doc: str, behaviour: dict | None = None) -> Endpoint:
     op = schemas.operation(op_id)
     body = op["body"]
     successes = tuple(sorted(int(c) for c in op["responses"] if c.startswith("2")))
@@ -298,6 +397,7 @@ def _v3_endpoint(name: str, op_id: str, macro: str, doc: str) -> Endpoint:
         binary=op["binary"],
         curator_only=_CURATOR_OVERRIDES.get(op_id, op["curatorOnly"]),
         success_codes=successes or (200,),
+        **(behaviour or {}),
     )
 
 
@@ -323,9 +423,38 @@ _SORT_FIELDS = ("author", "copyright", "datemadepublic", "description", "executi
 # sortField of the jobs list of one workflow (reference 6.1 documents createdate; the others are the
 # JobListApiView fields a Server plausibly sorts on: an emulator choice, docs/emulator.md)
 _JOB_SORT_FIELDS = ("createdate", "status", "disposition", "priority", "workertag")
-_FORMATS = ("Raw", "Yxdb", "Shp", "Kml", "Tab", "Mif", "Dbf", "Csv", "Pdf", "Docx",
-            "Xlsx", "Html", "Tde", "Zip")
-_AUDIT_ENTITIES = ("AppInfo", "Collection", "Credential", "Subscription", "User", "UserGroup")
+# The fields of each paged Admin listing's items, in the Server's order (the shapes of reference 6.5, as the
+# emulator serves them); ``parent.child`` for an object's fields.
+_USER_FIELDS = (
+    "accountLocked", "accountLockedAt", "active", "anonymous", "canSchedule", "canSetPriority",
+    "canSetWorkerAssignment", "dateAdded", "dateUpdated", "email", "expirationDate", "firstName", "lastName",
+    "numFailedLogins", "pending", "subscriptionId", "updateLastLoginDate", "userProfile.picture", "userProfile.iconId",
+    "validated", "timezone", "language", "id",
+)
+_WORKFLOW_ALL_FIELDS = (
+    "id", "revisions", "creator.id", "creator.firstName", "creator.lastName", "creator.email",
+    "creator.subscription.id", "creator.subscription.name", "subscription.id", "subscription.name", "events",
+    "runDisabled", "isPublic", "dateMadePublic", "isDeleted", "runCount", "iconId", "workerTag", "isReadyForMigration",
+)
+_COLLECTION_FIELDS = ("collectionId", "name", "ownerId", "dateAdded", "apps", "schedules", "insights", "users",
+                      "subscriptions", "userGroups", "id")
+_SCHEDULE_FIELDS = (
+    "canEdit", "id", "application.canExecute", "application.amp", "application.id", "application.revisionId",
+    "application.name", "application.iconId", "owner.id", "owner.role", "owner.firstName", "owner.lastName",
+    "owner.email", "owner.sortName", "owner.isActive", "owner.credentialWorkFlowCount", "name", "comment",
+    "enabled", "priority", "workerTag", "status", "credential.credentialId", "credential.username",
+    "credential.source", "creationTime", "lastRunTime", "nextRunTime", "state", "runCount", "iteration.startTime",
+    "frequency", "timezone", "lastError", "cpuName", "lastModifiedId", "lastModifiedDate",
+)
+_SUBSCRIPTION_FIELDS = (
+    "active", "expirationDate", "memberPassesPurchased", "memberPassesUsed", "name", "primaryContactInfo.name",
+    "primaryContactInfo.email", "primaryContactInfo.company", "primaryContactInfo.address.country",
+    "primaryContactInfo.address.addressLine1", "primaryContactInfo.address.addressLine2",
+    "primaryContactInfo.address.city", "primaryContactInfo.address.state", "primaryContactInfo.address.postalCode",
+    "id",
+)
+_AUDIT_FIELDS = ("id", "entity", "entityId", "userId", "timestamp", "event", "oldValues", "newValues")
+_V1_PRIORITY_SETTINGS = ("priority",)
 
 
 def _q(name: str, type: str = "string", required: bool = False, enum: tuple | None = None,
@@ -360,13 +489,13 @@ _LEGACY = [
     Endpoint("v1.run", None, "POST", "/v1/workflows/{appId}/jobs", "create",
              "Queue a job for an app with answers (Subscription API).", "v1",
              params=(_p("appId"),), body_name="appValues", body_schema={"$ref": "V1AppValues"},
-             legacy=True),
+             legacy=True, job=JobPath("v1", "v1.job", _V1_PRIORITY_SETTINGS, "appId")),
     Endpoint("v1.job", None, "GET", "/v1/jobs/{jobId}", "get",
              "One job's status, outputs and messages (Subscription API).", "v1",
              params=(_p("jobId"), _q("includeMessages", "boolean")), legacy=True),
     Endpoint("v1.job_output", None, "GET", "/v1/jobs/{jobId}/output/{outputId}", "get",
              "Download one output of a finished job in a chosen format.", "v1",
-             params=(_p("jobId"), _p("outputId"), _q("format", required=True, enum=_FORMATS)),
+             params=(_p("jobId"), _p("outputId"), _q("format", required=True, enum=FORMATS)),
              binary=True, legacy=True),
     Endpoint("v1.package", None, "GET", "/v1/workflows/{appId}/package", "get",
              "Download a workflow's package (Subscription API).", "v1",
@@ -377,7 +506,8 @@ _LEGACY = [
              params=(_q("search"),) + _LISTING, curator_only=True, legacy=True),
     Endpoint("admin_v1.workflows_all", None, "GET", "/admin/v1/workflows/all", "get",
              "Every workflow with revisions and events, paged (page is zero-based).", "admin_v1",
-             params=(_q("startDate"), _q("endDate")) + _PAGES, curator_only=True, legacy=True),
+             params=(_q("startDate"), _q("endDate")) + _PAGES, curator_only=True, legacy=True,
+             paging=Paging("workflows", 0, _WORKFLOW_ALL_FIELDS)),
     Endpoint("admin_v1.last_jobs", None, "GET", "/admin/v1/workflows/jobs", "get",
              "The last job of each workflow (appIds: comma-separated, all if omitted).", "admin_v1",
              params=(_q("appIds"), _q("includeMessages", "boolean")), curator_only=True, legacy=True),
@@ -396,7 +526,7 @@ _LEGACY = [
              form=(_f("file", "file"), _f("name"), _f("owner"), _f("validate", "boolean"),
                    _f("isPublic", "boolean"), _f("sourceId"), _f("workerTag"),
                    _f("canDownload", "boolean"), _f("comments", required=False)),
-             curator_only=True, legacy=True),
+             curator_only=True, legacy=True, upload="package"),
     Endpoint("admin_v1.server_connections", None, "GET", "/admin/v1/serverdataconnections", "get",
              "Server data connections with who may use them.", "admin_v1",
              params=(_q("offset", "integer"), _q("limit", "integer")), curator_only=True, legacy=True),
@@ -409,36 +539,40 @@ _LEGACY = [
              curator_only=True, legacy=True),
     Endpoint("admin_v1.users", None, "GET", "/admin/v1/users", "get",
              "Users, paged (page is one-based).", "admin_v1",
-             params=_PAGES, curator_only=True, legacy=True),
+             params=_PAGES, curator_only=True, legacy=True, paging=Paging("users", None, _USER_FIELDS + ("curator",))),
     Endpoint("admin_v1.collections", None, "GET", "/admin/v1/collections", "get",
              "Collections, paged (page is one-based).", "admin_v1",
-             params=_PAGES, curator_only=True, legacy=True),
+             params=_PAGES, curator_only=True, legacy=True, paging=Paging("collections", None, _COLLECTION_FIELDS)),
     Endpoint("admin_v1.schedules", None, "GET", "/admin/v1/schedules", "get",
              "Schedules, paged (page is one-based).", "admin_v1",
-             params=_PAGES, curator_only=True, legacy=True),
+             params=_PAGES, curator_only=True, legacy=True, paging=Paging("schedules", None, _SCHEDULE_FIELDS)),
     Endpoint("admin_v1.subscriptions", None, "GET", "/admin/v1/subscriptions", "get",
              "Subscriptions (studios), paged (page is one-based).", "admin_v1",
-             params=_PAGES, curator_only=True, legacy=True),
+             params=_PAGES, curator_only=True, legacy=True,
+             paging=Paging("subscriptions", None, _SUBSCRIPTION_FIELDS)),
     Endpoint("admin_v1.audit_log", None, "GET", "/admin/v1/auditlog", "get",
              "Audit events of one entity type, paged (page is one-based).", "admin_v1",
-             params=(_q("entity", required=True, enum=_AUDIT_ENTITIES),
+             params=(_q("entity", required=True, enum=AUDIT_ENTITIES),
                      _q("page", "integer", required=True), _q("pageSize", "integer", required=True)),
-             curator_only=True, legacy=True),
+             curator_only=True, legacy=True, paging=Paging("audit", None, _AUDIT_FIELDS)),
     # Admin V2
     Endpoint("admin_v2.workflows_all", None, "GET", "/admin/v2/workflows/all", "get",
              "Every workflow with revisions and events, filtered and paged (page is zero-based).",
              "admin_v2",
              params=(_q("name"), _q("startDate"), _q("endDate"), _q("subscriptionId")) + _PAGES
-             + (_q("useEvents", "boolean"),), curator_only=True),
+             + (_q("useEvents", "boolean"),), curator_only=True, paging=Paging("v2.workflows", 0, _WORKFLOW_ALL_FIELDS)),
     Endpoint("admin_v2.insights", None, "GET", "/admin/v2/insights", "get",
              "Insights (legacy dashboards).", "admin_v2",
              params=(_q("search"), _q("offset", "integer"), _q("limit", "integer")), curator_only=True),
     Endpoint("admin_v2.subscriptions", None, "GET", "/admin/v2/subscriptions", "get",
              "Subscriptions (studios), paged (page is one-based).", "admin_v2",
-             params=_PAGES, curator_only=True),
+             params=_PAGES, curator_only=True,
+             paging=Paging("v2.subscriptions", None, ("active", "expirationDate", "name", "defaultWorkflowCredentialId",
+                                                      "id"))),
     Endpoint("admin_v2.users", None, "GET", "/admin/v2/users", "get",
              "Users with roles, optionally of one subscription, paged (page is one-based).", "admin_v2",
-             params=(_q("subscriptionId"),) + _PAGES, curator_only=True),
+             params=(_q("subscriptionId"),) + _PAGES, curator_only=True,
+             paging=Paging("v2.users", None, _USER_FIELDS + ("role",))),
     Endpoint("admin_v2.schedule_forecast", None, "GET", "/admin/v2/schedule/forecast", "get",
              "When schedules will run between two dates.", "admin_v2",
              params=(_q("afterDate", required=True, format="date-time"),
@@ -448,10 +582,11 @@ _LEGACY = [
              "The credentials shared with you.", "user_v2"),
     Endpoint("user_v2.run", None, "POST", "/user/v2/workflows/{appId}/jobs", "create",
              "Queue a job with answers and an optional credential (User V2).", "user_v2",
-             params=(_p("appId"),), body_name="appValues", body_schema={"$ref": "V2AppValues"}),
+             params=(_p("appId"),), body_name="appValues", body_schema={"$ref": "V2AppValues"},
+             job=JobPath("user_v2", "v1.job", ("priority", "credentialId"), "appId")),
     Endpoint("user_v2.upload_file", None, "POST", "/user/v2/inputfiles", "create",
              "Upload a file for a File Browse question; answers its reference.", "user_v2",
-             form=(_f("file", "file"), _f("name", required=False))),
+             form=(_f("file", "file"), _f("name", required=False)), upload="file"),
 ]
 
 
@@ -492,29 +627,42 @@ def find(action: "str | Endpoint", macro: str | None = None) -> Endpoint:
     """Look up *action* by short name, operationId or ``"METHOD /path"``.
 
     With *macro* given, an action that belongs to another macro raises
-    :class:`ValueError` naming the right function.  An unknown action raises
-    :class:`UnknownAction` with the nearest names.
+    :class:`~axframe.errors.WrongMacroError` naming the right function.  An
+    unknown action raises :class:`~axframe.errors.UnknownActionError` with the
+    nearest names.
     """
     if isinstance(action, Endpoint):
         ep = action
     else:
         if not isinstance(action, str) or not action.strip():
-            raise UnknownAction(f"an action must be a non-empty name, got {action!r}")
+            raise UnknownActionError(action)
         index = _index()
-        ep = index.get(action) or index.get(_normalise(action))
-        if ep is None:
+        found = index.get(action) or index.get(_normalise(action))
+        if found is None:
             lowered = {k.lower(): v for k, v in index.items()}
-            ep = lowered.get(action.strip().lower())
-        if ep is None:
-            near = difflib.get_close_matches(action.strip(), list(index), n=4, cutoff=0.5)
-            hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
-            raise UnknownAction(
-                f"unknown action {action!r}.{hint} ax.actions() lists all of them.")
+            found = lowered.get(action.strip().lower())
+        if found is None:
+            raise UnknownActionError(action, difflib.get_close_matches(action.strip(), list(index), n=4, cutoff=0.5))
+        ep = found
     if macro is not None and ep.macro != macro:
-        raise ValueError(
-            f"{ep.name!r} ({ep.spelling}) is a {ep.macro!r} action: "
-            f"call ax.{ep.macro}(conn, {ep.name!r}, frame) instead of ax.{macro}(...).")
+        raise WrongMacroError(ep.name, ep.spelling, ep.macro, macro)
     return ep
+
+
+def job_path(api: str) -> Endpoint:
+    """The endpoint that queues jobs through *api* (``"v3"``, ``"v1"``, ``"user_v2"``)."""
+    for ep in ENDPOINTS:
+        if ep.job is not None and ep.job.api == api:
+            return ep
+    raise KeyError(api)
+
+
+def listing(alias: str) -> Endpoint | None:
+    """The paged listing :func:`axframe.admin_listing` knows as *alias*, if any."""
+    for ep in ENDPOINTS:
+        if ep.paging is not None and ep.paging.alias == alias:
+            return ep
+    return None
 
 
 def endpoints(macro: str | None = None, family: str | None = None) -> Iterator[Endpoint]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__, catalogue
+from .errors import UsageError
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_ROWS_FAILED", "EXIT_USAGE"]
 
@@ -38,8 +39,6 @@ EXIT_OK, EXIT_ROWS_FAILED, EXIT_USAGE = 0, 1, 2
 ENV_KEYS = ("AXFRAME_BASE_URL", "AXFRAME_CLIENT_ID", "AXFRAME_CLIENT_SECRET", "AXFRAME_CA_BUNDLE")
 
 
-class UsageError(Exception):
-    """Something the user can fix before anything is sent (exit code 2)."""
 
 
 # --------------------------------------------------------------------------
@@ -144,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep every CSV output cell as text (default: columns of numbers become numbers; "
                         "ids and codes such as 02134 stay text either way)")
     p.add_argument("--workers", type=int, default=None, help="HTTP calls in flight at once (default 8)")
+    p.add_argument("--journal", metavar="FILE",
+                   help="record each row's job; re-running with the same journal follows the jobs already queued "
+                        "instead of queuing new ones")
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
     _add_connection_options(p)
@@ -163,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE",
                    help="where the report goes, outside FOLDER (default: FOLDER.deploy.xlsx beside the folder)")
     p.add_argument("--workers", type=int, default=None, help="files handled at once (default 4)")
+    p.add_argument("--journal", metavar="FILE",
+                   help="record each file's steps; re-running with the same journal publishes nothing twice")
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
     _add_connection_options(p)
@@ -320,18 +324,17 @@ class _Lines:
 def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     import pandas as pd
 
-    from . import bulk, frames
-    from .errors import FrameError
+    from . import frames
+    from .engine.run import RunOptions
+    from .errors import FrameError, UnknownActionError, WrongMacroError
     from .io import check_output_path, read_frame, results_paths, write_frame, write_results
+    from .macros import run_action
 
     macro = args.command
     try:
         endpoint = catalogue.find(args.action, macro)
-    except catalogue.UnknownAction as exc:
-        raise UsageError(str(exc)) from None
-    except ValueError as exc:
-        raise UsageError(str(exc).replace("call ax.", "use: axframe ").replace("(conn, ", " ")
-                         .split(" instead of")[0]) from None
+    except (UnknownActionError, WrongMacroError) as exc:
+        raise UsageError(exc.for_files()) from None
     input_path = Path(args.input).expanduser() if args.input else None
     if input_path is None:
         if endpoint.path_params or any(p.required for p in endpoint.query_params) or endpoint.body_kind() != "none":
@@ -344,7 +347,7 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         checked = frames.prepare_input(frame)
         frames.contract_columns_for(endpoint, list(checked.columns), args.contract_columns)
     except FrameError as exc:
-        raise UsageError(f"{input_path}: {_for_files(str(exc))}" if input_path else str(exc)) from None
+        raise UsageError(f"{input_path}: {exc.for_files()}" if input_path else str(exc)) from None
     workers = _workers(args.workers)
     output = Path(args.output).expanduser() if args.output else \
         default_output(input_path, sheet=args.sheet, dry_run=args.dry_run, action=endpoint.name)
@@ -355,8 +358,7 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     interactive = sys.stderr.isatty() if args.progress is None else args.progress
     lines = None if interactive or args.dry_run else _Lines(endpoint.name)
     options: dict[str, Any] = {"contract_columns": args.contract_columns, "dry_run": args.dry_run,
-                               "max_workers": workers, "progress": interactive, "journal": args.journal,
-                               "on_row": lines}
+                               "options": RunOptions(workers, interactive, args.journal, lines)}
     if macro in ("create", "post"):
         options["file_column"] = args.file_column
     if macro == "post":
@@ -364,7 +366,7 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     if macro == "get":
         options["download_dir"] = args.download_dir
     try:
-        result = bulk.run(conn, endpoint, frame, macro=macro, **options)
+        result = run_action(conn, endpoint, frame, macro=macro, **options)
     finally:
         conn.close()
     if lines is not None:
@@ -375,14 +377,6 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     if macro == "get" and getattr(args, "expand", None) and not args.dry_run:
         paths.append(write_frame(result.expand(), Path(args.expand).expanduser()))
     return _report(result, paths, out)
-
-
-def _for_files(message: str) -> str:
-    """A frame problem said for someone working with files, not Python."""
-    from .frames import ADD_RECORD_ID
-
-    return message.replace(ADD_RECORD_ID,
-                           "add a column RecordID holding 1, 2, 3... (one unique value per row)")
 
 
 def _show_plan(plan: Any, out: Callable[[str], None], limit: int = 20) -> None:
@@ -419,7 +413,7 @@ def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     try:  # a frame that cannot be used at all is refused before connecting: nothing is sent
         frames.prepare_input(frame)
     except FrameError as exc:
-        raise UsageError(f"{input_path}: {_for_files(str(exc))}") from None
+        raise UsageError(f"{input_path}: {exc.for_files()}") from None
     output = Path(args.output).expanduser() if args.output else default_output(input_path, sheet=args.sheet)
     results_paths(output, input_path=input_path)  # a bad --output is refused before any job is queued
     if args.outputs:
@@ -436,7 +430,7 @@ def cmd_run_jobs(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                           max_queued=args.max_queued or DEFAULT_MAX_QUEUED, job_timeout=job_timeout,
                           cancel_on_timeout=not args.keep_running, warnings_fail=args.warnings_fail,
                           max_workers=args.workers, progress=interactive, infer_types=args.infer_types,
-                          on_row=lines)
+                          journal=args.journal, on_row=lines)
     finally:
         conn.close()
     if lines is not None:
@@ -464,7 +458,7 @@ def _outputs_path(output: Path) -> Path:
 
 def cmd_deploy(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     from .io import results_paths, write_results
-    from .migrate import deploy
+    from .admin import deploy
 
     folder = Path(args.folder).expanduser()
     if not folder.is_dir():
@@ -477,7 +471,7 @@ def cmd_deploy(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         result = deploy(conn, folder, owner=args.owner, recursive=not args.no_recursive, manifest=args.manifest,
                         dry_run=args.dry_run, collections=args.collection or None, is_public=args.public,
                         worker_tag=args.worker_tag, comments=args.comments, max_workers=args.workers,
-                        progress=interactive)
+                        progress=interactive, journal=args.journal)
     finally:
         conn.close()
     import pandas as pd
@@ -509,12 +503,13 @@ def _deploy_report(folder: Path, output: str | None) -> Path:
 
 
 def cmd_actions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from .errors import UnknownActionError
     from .macros import actions
 
     if args.filter:
         try:
             ep = catalogue.find(args.filter)
-        except catalogue.UnknownAction:
+        except UnknownActionError:
             ep = None
         if ep is not None:
             out(describe_action(ep))
@@ -627,7 +622,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"axframe: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except AxframeError as exc:
-        from .auth import redact
+        from .client.secrets import redact
 
         print(f"axframe: error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE

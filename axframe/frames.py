@@ -31,11 +31,12 @@ import pandas as pd
 
 from . import schemas
 from .catalogue import Endpoint, Param
-from .client import Call
-from .errors import ErrorType, FrameError
-from .merge import MergeSpec, merge_spec
+from .client.call import Call
+from .errors import ErrorType, FrameError, PackageError
+from .merge import Merge
 
-__all__ = ["RECORD_ID", "CONTRACT", "OUTPUT_COLUMNS", "add_record_id", "record_id_problems", "prepare_input", "Planned", "Problem",
+__all__ = ["RECORD_ID", "CONTRACT", "OUTPUT_COLUMNS", "add_record_id", "record_key", "record_id_problems",
+           "prepare_input", "Planned", "Problem",
            "plan_row", "contract_columns_for", "is_missing", "as_text"]
 
 RECORD_ID = "RecordID"
@@ -83,10 +84,19 @@ def _plain_json(value: Any) -> Any:
     return value
 
 
+def record_key(value: Any) -> str:
+    """The text a RecordID is known by (``7``, ``7.0`` and ``"7"`` are one row): in journals and file names."""
+    if isinstance(value, bool):
+        return str(value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def record_id_problems(values: Sequence[Any]) -> dict[int, Problem]:
     """Positions whose RecordID is empty or repeated, with the row failure each gets."""
-    from .journal import record_key
-
     keys = [None if is_missing(v) else record_key(v) for v in values]
     counts: dict[str, int] = {}
     for key in keys:
@@ -112,7 +122,8 @@ def add_record_id(frame: pd.DataFrame, start: int = 1, column: str = RECORD_ID) 
     return out
 
 
-ADD_RECORD_ID = "add one with ax.add_record_id(frame)"  # the hint for Python; the CLI says it for files
+ADD_RECORD_ID = "add one with ax.add_record_id(frame)"
+ADD_RECORD_ID_COLUMN = "add a column RecordID holding 1, 2, 3... (one unique value per row)"
 
 
 def prepare_input(frame: Any) -> pd.DataFrame:
@@ -127,9 +138,10 @@ def prepare_input(frame: Any) -> pd.DataFrame:
         raise FrameError(f"expected a pandas DataFrame (or a list of dicts), got {type(frame).__name__}")
     if RECORD_ID not in df.columns:
         near = [c for c in df.columns if str(c).strip().lower().replace("_", "").replace(" ", "") == "recordid"]
-        hint = f" (there is a column {near[0]!r}; rename it to 'RecordID')" if near else \
-            f"; {ADD_RECORD_ID}"
-        raise FrameError(f"the frame has no 'RecordID' column{hint}")
+        if near:
+            raise FrameError(f"the frame has no 'RecordID' column (there is a column {near[0]!r}; rename it to "
+                             "'RecordID')")
+        raise FrameError("the frame has no 'RecordID' column", hint=ADD_RECORD_ID, file_hint=ADD_RECORD_ID_COLUMN)
     if df.columns.duplicated().any():
         dupes = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
         raise FrameError(f"the frame has duplicate column names: {', '.join(dupes)}")
@@ -152,11 +164,9 @@ class Planned:
     """A row ready to send."""
 
     call: Call
-    merge: MergeSpec | None = None
+    merge: Merge | None = None
     partial: dict | None = None  # the row's fields of a merged update
     shown_body: str = ""  # for a dry run
-    look_first: bool = False  # an earlier run left this create in flight: look the record up first
-    fingerprint: str = ""  # what the call sends, digested (journal.fingerprint), when a journal is kept
 
 
 def _segment(param: Param, record: dict) -> str | Problem:
@@ -312,7 +322,7 @@ def _plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_colu
             body = extra
     if kind == "form":
         return _plan_upload(endpoint, call, body, record, file_column)
-    spec = merge_spec(endpoint) if merge else None
+    spec = endpoint.merge if merge else None
     if body is None:
         if endpoint.body_required and kind != "object":
             return Problem(ErrorType.INVALID_CONTRACT, f"contract is missing: {endpoint.name} needs a body")
@@ -333,7 +343,7 @@ def _plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_colu
     return Planned(call, shown_body=text)
 
 
-def _problems_sentence(problems: list[str], spec: MergeSpec | None = None) -> str:
+def _problems_sentence(problems: list[str], spec: Merge | None = None) -> str:
     text = "; ".join(problems)
     if spec is not None and spec.hint:
         text += f" ({spec.hint})"
@@ -359,8 +369,8 @@ def _plan_upload(endpoint: Endpoint, call: Call, body: Any, record: dict, file_c
             return Problem(ErrorType.INVALID_FILE, f"no such file: {file_path}")
         if os.path.getsize(file_path) == 0:
             return Problem(ErrorType.INVALID_FILE, f"the file is empty: {file_path}")
-        if endpoint.name.startswith("workflows.") or endpoint.name == "admin_v1.publish":
-            from .packages import PackageError, read_package
+        if endpoint.upload == "package":
+            from .packages import read_package
 
             try:
                 with open(file_path, "rb") as handle:

@@ -84,7 +84,7 @@ from typing import Any, Callable, Union
 import numpy as np
 import pandas as pd
 
-from .errors import FrameError
+from .errors import FrameError, InputFileError, OutputFileError
 
 __all__ = ["read_frame", "write_frame", "write_sheets", "write_results", "sheet_names", "results_paths",
            "check_output_path", "InputFileError", "OutputFileError", "FORMATS"]
@@ -101,14 +101,6 @@ _XESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _NEEDS_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b-\x0d\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _DEFAULT_STR = pd.Series(["a"]).dtype  # object on pandas 2, str on pandas 3
-
-
-class InputFileError(FrameError):
-    """A file cannot be read as a frame (missing, empty, wrong format, no header, bad encoding...)."""
-
-
-class OutputFileError(FrameError):
-    """A frame cannot be written to the file asked for (format, Excel's limits, a file in use...)."""
 
 
 # --------------------------------------------------------------------------

@@ -7,15 +7,32 @@ dataframe.
 
 from __future__ import annotations
 
+import json
 import os
-from typing import Any
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable, Generator, Iterable
+from urllib.parse import urlencode
 
 import pandas as pd
 
-from . import bulk, catalogue, schemas
-from .client import Connection
+from . import catalogue, frames, schemas
+from .client.call import Call, Outcome
+from .client.connection import Connection
+from .client.secrets import masked_text, scrub
+from .engine.journal import fingerprint
+from .engine.reconcile import can_reconcile, look_up_call
+from .engine.reconcile import reconcile as reconciling
+from .engine.rows import IN_FLIGHT, Program, Row, Send, Step
+from .engine.run import RunOptions, run_rows
+from .engine.shape import DOWNLOAD, MACRO, Ending, Result, Shape, Summary, shape
+from .errors import ErrorType
+from .merge import merged_contract
 
-__all__ = ["get", "create", "post", "delete", "actions", "run_action"]
+__all__ = ["get", "create", "post", "delete", "actions", "run_action", "DEFAULT_DOWNLOAD_DIR"]
+
+DEFAULT_DOWNLOAD_DIR = "axframe-downloads"
 
 _SHARED_DOC = """
     Parameters
@@ -44,6 +61,8 @@ _SHARED_DOC = """
     journal : path, optional
         Record each finished row; running again with the same journal sends
         only the rows that have no result yet.
+    on_row : callable, optional
+        Called as ``on_row(pos, ending)`` each time a row that was sent ends.
 {extra}
     Returns
     -------
@@ -63,38 +82,179 @@ _SHARED_DOC = """
 """
 
 
-def run_action(conn: Connection, action: Any, frame: Any = None, *, macro: str | None, **options: Any) -> bulk.Result:
-    return bulk.run(conn, action, frame, macro=macro, **options)
+def run_action(conn: Connection, action: "str | catalogue.Endpoint", frame: Any = None, *, macro: str | None,
+               contract_columns: Iterable[str] | str | None = None, file_column: str = "file",
+               dry_run: bool = False, merge: bool = True, reconcile: bool = True,
+               download_dir: str | os.PathLike | None = None,
+               options: RunOptions = RunOptions()) -> Result:
+    """Send one call per row of *frame* for *action*; see :func:`get` for the parameters."""
+    endpoint = catalogue.find(action, macro)
+    started = time.perf_counter()
+    if frame is None:
+        frame = pd.DataFrame({frames.RECORD_ID: [1]})
+    df = frames.prepare_input(frame)
+    body_columns = frames.contract_columns_for(endpoint, list(df.columns), contract_columns)
+    records = df.to_dict("records")
+    refused: dict[int, Ending] = {pos: Ending.refused(p.error_type, p.error)
+                                  for pos, p in frames.record_id_problems([r[frames.RECORD_ID] for r in records]).items()}
+    planned: dict[int, frames.Planned] = {}
+    for pos, record in enumerate(records):
+        if pos in refused:
+            continue
+        plan = frames.plan_row(endpoint, record, columns=body_columns, file_column=file_column, merge=merge,
+                               legacy=conn.legacy)
+        if isinstance(plan, frames.Problem):
+            refused[pos] = Ending.refused(plan.error_type, plan.error)
+        else:
+            planned[pos] = plan
+    if dry_run:
+        return _dry_run(conn, endpoint, df, refused, planned, started)
+    target = Path(download_dir or DEFAULT_DOWNLOAD_DIR) if endpoint.binary else None
+    journaled = options.journal is not None
+    rows = [Row(pos, frames.record_key(records[pos][frames.RECORD_ID]),
+                _program(endpoint, plan, frames.record_key(records[pos][frames.RECORD_ID]), target, reconcile),
+                fingerprint(plan.call) if journaled else "")
+            for pos, plan in planned.items()]
+    result, _ = run_rows(conn, df, rows, refused, spec=DOWNLOAD if endpoint.binary else MACRO,
+                         summary=Summary(endpoint.name), options=options, action=endpoint.name, started=started)
+    return result
+
+
+def _program(endpoint: catalogue.Endpoint, plan: frames.Planned, key: str, target: Path | None,
+             reconcile: bool) -> Callable[[], Program]:
+    return lambda: _one_call(endpoint, plan, key, target, reconcile)
+
+
+def _one_call(endpoint: catalogue.Endpoint, plan: frames.Planned, key: str, target: Path | None,
+              reconcile: bool) -> Program:
+    """A macro's row: (read the record to merge into,) send the call, settle an unknown outcome, save a download."""
+    call = plan.call
+    if plan.merge is not None:
+        problem = yield from _merge(endpoint, plan)
+        if problem is not None:
+            return problem
+    outcome = yield Send(call)
+    if outcome.journal == "in_flight":  # an earlier run died with this call in flight: did it happen?
+        if not (reconcile and can_reconcile(endpoint)):
+            return Ending.failed(ErrorType.OUTCOME_UNKNOWN, IN_FLIGHT, sent=False)
+        found = yield from look_up_call(endpoint, call)
+        if found is not None and found.ok:
+            return Ending(True, found.status, scrub(found.text),
+                          note="reconciled: an earlier run's call had made the record; found it by its natural key")
+        if found is not None:  # the lookup failed: the record may exist, so the create is not sent again
+            return Ending.failed(ErrorType.OUTCOME_UNKNOWN,
+                                 f"an earlier run stopped while this row's call was in flight, and {found.error}; "
+                                 "it was not sent again. Check the Server, then run this row without the journal if "
+                                 "it is still needed", sent=False)
+        outcome = yield Send(call)
+    note = ""
+    if outcome.error_type == ErrorType.OUTCOME_UNKNOWN and reconcile and can_reconcile(endpoint):
+        outcome, note = yield from reconciling(endpoint, call, outcome)
+        if outcome.ok:
+            return Ending(True, outcome.status, scrub(outcome.text), note=note)
+    if not outcome.ok:
+        return Ending.failed(outcome.error_type or ErrorType.HTTP_ERROR, outcome.error or f"status {outcome.status}",
+                             status=outcome.status, response=scrub(outcome.text),
+                             sent=outcome.error_type != ErrorType.CONNECTION)
+    if outcome.content is not None and target is not None:
+        try:
+            path = _save(target, key, call, outcome)
+        except OSError as exc:
+            return Ending.failed(ErrorType.SAVE_FAILED, f"could not save the download: {exc}", status=outcome.status)
+        return Ending(True, outcome.status, "", values={"File": str(path), "Bytes": len(outcome.content)})
+    return Ending(True, outcome.status, scrub(outcome.text))
+
+
+def _merge(endpoint: catalogue.Endpoint, plan: frames.Planned) -> Generator[Step, Any, Ending | None]:
+    """Read the current record and lay the row's fields over it; an ending when that fails."""
+    spec = plan.merge
+    assert spec is not None and plan.partial is not None
+    getter = catalogue.find(spec.getter)
+    current = yield Send(Call("GET", plan.call.path.split("?", 1)[0], getter))
+    if not current.ok:
+        return Ending.failed(ErrorType.MERGE_FAILED, f"could not read the current record to merge the update into: "
+                                                     f"{current.error}", status=current.status,
+                             response=scrub(current.text))
+    try:
+        contract = merged_contract(spec, current.json(), plan.partial)
+    except ValueError as exc:
+        return Ending.failed(ErrorType.MERGE_FAILED, str(exc), status=current.status)
+    problems = schemas.validate(contract, endpoint.body_schema, endpoint.body_name or "contract")
+    if problems:
+        hint = f" ({spec.hint})" if spec.hint else ""
+        return Ending.failed(ErrorType.INVALID_CONTRACT, "after merging with the current record: "
+                             + "; ".join(problems) + hint, sent=False)
+    plan.call.body = json.dumps(contract, ensure_ascii=False).encode("utf-8")
+    return None
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def _save(target: Path, key: str, call: Call, outcome: Outcome) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    disposition = outcome.headers.get("Content-Disposition", "") if outcome.headers else ""
+    match = re.search(r'filename="?([^";]+)"?', disposition)
+    name = match.group(1) if match else (call.path.strip("/").replace("/", "_") or "download")
+    name = _UNSAFE.sub("_", os.path.basename(name)).strip(" .") or "download"
+    path = target / f"{_UNSAFE.sub('_', key)}_{name}"
+    assert outcome.content is not None
+    path.write_bytes(outcome.content)
+    return path
+
+
+DRY_RUN = Shape(success=("Method", "URL", "Body"), failure=("StatusCode", "ErrorType", "Error", "Response"))
+
+
+def _dry_run(conn: Connection, endpoint: catalogue.Endpoint, df: pd.DataFrame, refused: dict[int, Ending],
+             planned: dict[int, frames.Planned], started: float) -> Result:
+    """What a run would send, row by row: method, URL and body (secrets masked); nothing is sent."""
+    endings = []
+    for pos in range(len(df)):
+        plan = planned.get(pos)
+        if plan is None:
+            endings.append(refused[pos])
+            continue
+        query = urlencode(plan.call.params)  # encoded as requests sends it: A&B is one value, not two
+        body = masked_text(plan.shown_body) + (" (merged into the current record when sent)" if plan.merge else "")
+        endings.append(Ending(True, values={"Method": plan.call.method, "Body": body,
+                                            "URL": conn.url(plan.call.path) + (f"?{query}" if query else "")}))
+    summary = Summary(endpoint.name, dry_run=True)
+    summary.count(endings)
+    success, failure = shape(df, endings, DRY_RUN)
+    summary.elapsed = time.perf_counter() - started
+    return Result(success, failure, summary)
 
 
 def get(conn: Connection, action: Any, frame: pd.DataFrame | None = None, *, contract_columns: Any = None,
         dry_run: bool = False, max_workers: int | str | None = None, progress: bool | None = None,
-        journal: str | os.PathLike | None = None, download_dir: str | os.PathLike | None = None) -> bulk.Result:
+        journal: str | os.PathLike | None = None, download_dir: str | os.PathLike | None = None,
+        on_row: Callable[[int, Ending], None] | None = None) -> Result:
     return run_action(conn, action, frame, macro="get", contract_columns=contract_columns, dry_run=dry_run,
-                      max_workers=max_workers, progress=progress, journal=journal, download_dir=download_dir)
+                      download_dir=download_dir, options=RunOptions(max_workers, progress, journal, on_row))
 
 
 def create(conn: Connection, action: Any, frame: pd.DataFrame | None = None, *, contract_columns: Any = None,
            file_column: str = "file", dry_run: bool = False, max_workers: int | str | None = None,
            progress: bool | None = None, journal: str | os.PathLike | None = None,
-           reconcile: bool = True) -> bulk.Result:
+           reconcile: bool = True, on_row: Callable[[int, Ending], None] | None = None) -> Result:
     return run_action(conn, action, frame, macro="create", contract_columns=contract_columns, file_column=file_column,
-                      dry_run=dry_run, max_workers=max_workers, progress=progress, journal=journal,
-                      reconcile=reconcile)
+                      dry_run=dry_run, reconcile=reconcile, options=RunOptions(max_workers, progress, journal, on_row))
 
 
 def post(conn: Connection, action: Any, frame: pd.DataFrame | None = None, *, contract_columns: Any = None,
          file_column: str = "file", merge: bool = True, dry_run: bool = False, max_workers: int | str | None = None,
-         progress: bool | None = None, journal: str | os.PathLike | None = None) -> bulk.Result:
+         progress: bool | None = None, journal: str | os.PathLike | None = None,
+         on_row: Callable[[int, Ending], None] | None = None) -> Result:
     return run_action(conn, action, frame, macro="post", contract_columns=contract_columns, file_column=file_column,
-                      merge=merge, dry_run=dry_run, max_workers=max_workers, progress=progress, journal=journal)
+                      merge=merge, dry_run=dry_run, options=RunOptions(max_workers, progress, journal, on_row))
 
 
 def delete(conn: Connection, action: Any, frame: pd.DataFrame | None = None, *, dry_run: bool = False,
            max_workers: int | str | None = None, progress: bool | None = None,
-           journal: str | os.PathLike | None = None) -> bulk.Result:
-    return run_action(conn, action, frame, macro="delete", dry_run=dry_run, max_workers=max_workers,
-                      progress=progress, journal=journal)
+           journal: str | os.PathLike | None = None, on_row: Callable[[int, Ending], None] | None = None) -> Result:
+    return run_action(conn, action, frame, macro="delete", dry_run=dry_run,
+                      options=RunOptions(max_workers, progress, journal, on_row))
 
 
 get.__doc__ = """Call a GET endpoint once per row (the GET macro).

@@ -6,7 +6,8 @@ fields it changes, so axframe reads the current record (the matching GET),
 turns it into the update contract, lays the row's fields over it (nested
 objects merge, lists and values replace), and sends the whole contract.
 
-Pure functions; the bulk engine does the GET.
+The catalogue declares which endpoints merge (``Endpoint.merge``, a
+:class:`Merge`); these are its pure functions.  The engine does the GET.
 """
 
 from __future__ import annotations
@@ -15,9 +16,28 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import schemas
-from .catalogue import Endpoint
 
-__all__ = ["MergeSpec", "MERGES", "merge_spec", "deep_merge"]
+__all__ = ["Merge", "deep_merge", "merged_contract", "project", "workflow_contract", "user_contract",
+           "schedule_contract"]
+
+
+@dataclass(frozen=True)
+class Merge:
+    """How a full-record PUT is made from a partial row.
+
+    Attributes
+    ----------
+    getter : str
+        The catalogue name of the GET that reads the current record.
+    to_contract : callable
+        ``(current view, the row's changes) -> the update contract`` before the changes are laid over it.
+    hint : str
+        Said with a validation failure after merging (what the merge cannot know).
+    """
+
+    getter: str
+    to_contract: Callable[[dict, dict], dict]
+    hint: str = ""
 
 
 def deep_merge(base: dict, changes: dict) -> dict:
@@ -31,12 +51,22 @@ def deep_merge(base: dict, changes: dict) -> dict:
     return out
 
 
+def project(definition: str) -> Callable[[dict, dict], dict]:
+    """A ``to_contract`` that keeps the fields of the contract *definition* the current view has."""
+
+    def to_contract(view: dict, changes: dict) -> dict:
+        return _project(view, definition)
+
+    return to_contract
+
+
 def _project(view: dict, definition: str) -> dict:
     props = schemas.definition(definition).get("properties", {})
     return {k: view[k] for k in props if view.get(k) is not None}
 
 
-def _workflow(view: dict, changes: dict) -> dict:
+def workflow_contract(view: dict, changes: dict) -> dict:
+    """A workflow's update contract: its settings, and the published (or named) version's run-as credential."""
     contract = _project(view, "UpdateWorkflowContract")
     version_id = changes.get("versionId") or view.get("publishedVersionId")
     version = next((v for v in view.get("versions") or [] if v.get("versionId") == version_id), {})
@@ -46,7 +76,8 @@ def _workflow(view: dict, changes: dict) -> dict:
     return contract
 
 
-def _user(view: dict, changes: dict) -> dict:
+def user_contract(view: dict, changes: dict) -> dict:
+    """A user's update contract; the fields a user view may lack get the Server's defaults."""
     contract = _project(view, "UpdateUserContract")
     contract.setdefault("defaultCredentialId", "")
     contract.setdefault("timeZone", "UTC")
@@ -54,37 +85,15 @@ def _user(view: dict, changes: dict) -> dict:
     return contract
 
 
-def _schedule(view: dict, changes: dict) -> dict:
+def schedule_contract(view: dict, changes: dict) -> dict:
+    """A schedule's update contract, its iteration without empty fields."""
     contract = _project(view, "UpdateScheduleContract")
     iteration = view.get("iteration") or {}
     contract["iteration"] = {k: v for k, v in iteration.items() if v}
     return contract
 
 
-@dataclass(frozen=True)
-class MergeSpec:
-    getter: str  # catalogue name of the GET that reads the current record
-    to_contract: Callable[[dict, dict], dict]
-    hint: str = ""
-
-
-MERGES: dict[str, MergeSpec] = {
-    "workflows.update": MergeSpec("workflows.get", _workflow),
-    "users.update": MergeSpec("users.get", _user),
-    "schedules.update": MergeSpec("schedules.get", _schedule,
-                                  "the Server does not answer a schedule's iteration type, so give the whole "
-                                  "iteration, or use schedules.patch to change other fields"),
-    "collections.update": MergeSpec("collections.get", lambda v, c: _project(v, "UpdateCollectionContract")),
-    "usergroups.update": MergeSpec("usergroups.get", lambda v, c: _project(v, "UpdateUserGroupContract")),
-    "subscriptions.update": MergeSpec("subscriptions.get", lambda v, c: _project(v, "UpdateSubscriptionContract")),
-}
-
-
-def merge_spec(endpoint: Endpoint) -> MergeSpec | None:
-    return MERGES.get(endpoint.name)
-
-
-def merged_contract(spec: MergeSpec, current: Any, changes: dict) -> dict:
+def merged_contract(spec: Merge, current: Any, changes: dict) -> dict:
     """The full contract: the current record as a contract, with *changes* laid over it."""
     if not isinstance(current, dict):
         raise ValueError("the current record is not a JSON object")

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 from xml.etree import ElementTree as ET
 
+from .errors import PackageError
+
 __all__ = ["PackageError", "PackageInfo", "Question", "build_package", "read_package", "content_hash",
            "read_member"]
 
@@ -35,10 +37,6 @@ _KIND_ALIASES = {"workflow": "Module", "module": "Module", "app": "App", "macro"
 MAX_PACKAGE_BYTES = 256 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # one unpacked workflow document
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # everything a package unpacks to (a zip bomb stops here)
-
-
-class PackageError(ValueError):
-    """The bytes are not a readable workflow package."""
 
 
 @dataclass(frozen=True)

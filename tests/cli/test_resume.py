@@ -108,7 +108,7 @@ def test_journal_of_another_action_is_refused(tmp_path, conn):
 def _finished(journal):
     if not journal.exists():
         return 0
-    from axframe.journal import Journal
+    from axframe.engine.journal import Journal
 
     return len(Journal(journal).load().finished)
 

@@ -195,7 +195,7 @@ def test_secrets_never_in_reprs_outputs_or_logs(server, caplog):
 
 def test_insecure_settings_warn(server):
     with pytest.warns(UserWarning, match="verification is off"):
-        ax.client._warned.discard("verify")
+        ax.client.connection._warned.discard("verify")
         ax.authenticate(server.url, *server.curator, verify=False)
     with pytest.warns(UserWarning, match="plain http"):
         ax.client.Connection("http://alteryx.example.com", "k" * 8, "s" * 8)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from axframe.pace import AdaptiveGate
+from axframe.client.pace import AdaptiveGate
 
 
 class FakeClock:

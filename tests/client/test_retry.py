@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from axframe import retry
-from axframe.retry import NOT_SENT, READ_TIMEOUT, SENT, RetryPolicy, decide
+from axframe.client import retry
+from axframe.client.retry import NOT_SENT, READ_TIMEOUT, SENT, RetryPolicy, decide
 
 POLICY = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=5.0, max_retry_after=60)
 

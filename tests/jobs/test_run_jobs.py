@@ -14,6 +14,7 @@ import pytest
 
 import axframe as ax
 from axframe import jobs
+from axframe.jobs import run as job_run
 from axframe.jobs import job_outputs, run_jobs
 
 from ..conftest import fast_retry
@@ -257,13 +258,13 @@ def test_a_job_that_ends_while_being_cancelled_is_looked_at_again(server, conn, 
     """The emulator's clock jumps between the last look and the cancel: the job has ended by then."""
     behaviour(server, ids["workflow:sales"], runSeconds=30)
     frame = pd.DataFrame({"RecordID": [1], "workflowId": [ids["workflow:sales"]]})
-    original = jobs._cancel
+    original = job_run._cancel
 
     def late_cancel(connection, job_id):
         server.advance(60)
         return original(connection, job_id)
 
-    monkeypatch.setattr(jobs, "_cancel", late_cancel)
+    monkeypatch.setattr(job_run, "_cancel", late_cancel)
     success, failure = run_jobs(conn, frame, job_timeout=0.2, poll_interval=FAST)
     assert failure.empty and success.loc[0, "Status"] == "Completed"
     assert success.loc[0, "StatusRequests"] >= 2  # the look after the refused cancel counts too
@@ -273,18 +274,21 @@ def test_ctrl_c_cancels_the_jobs_in_flight(server, conn, ids, monkeypatch):
     behaviour(server, ids["workflow:sales"], runSeconds=3600)
     frame = pd.DataFrame({"RecordID": [1, 2], "workflowId": [ids["workflow:sales"]] * 2})
 
-    original = jobs._enqueue
+    original = conn.send
+    queued = []
 
     def interrupted(connection, api, job_id):
         raise KeyboardInterrupt
 
-    def slow_enqueue(connection, api, job):
-        if job.key == "2":
-            time.sleep(0.3)  # still queuing when Ctrl-C comes
-        return original(connection, api, job)
+    def slow_send(call):
+        if call.method == "POST" and call.path.endswith("/jobs"):
+            queued.append(call)
+            if len(queued) == 2:
+                time.sleep(0.3)  # the second row is still queuing when Ctrl-C comes
+        return original(call)
 
-    monkeypatch.setattr(jobs, "_look", interrupted)
-    monkeypatch.setattr(jobs, "_enqueue", slow_enqueue)
+    monkeypatch.setattr(job_run, "_look", interrupted)
+    monkeypatch.setattr(conn, "send", slow_send)
     with pytest.raises(KeyboardInterrupt):
         run_jobs(conn, frame, poll_interval=FAST)
     assert len(server.state.jobs) == 2
@@ -498,11 +502,12 @@ def test_on_row_reports_each_row_sent(server, conn, ids):
 def test_no_job_timeout(server, conn, ids):
     behaviour(server, ids["workflow:sales"], runSeconds=0.3)
     frame = pd.DataFrame({"RecordID": [1], "workflowId": [ids["workflow:sales"]], "Region": ["West"]})
-    success, failure = run_jobs(conn, frame, poll_interval=FAST, job_timeout=None)
-    assert failure.empty and success.loc[0, "Status"] == "Completed"
-    assert success.loc[0, "StatusRequests"] >= 1 and success.loc[0, "Seconds"] > 0
+    for no_limit in (None, 0):  # 0 means no limit, as --job-timeout 0 does
+        success, failure = run_jobs(conn, frame, poll_interval=FAST, job_timeout=no_limit)
+        assert failure.empty and success.loc[0, "Status"] == "Completed"
+        assert success.loc[0, "StatusRequests"] >= 1 and success.loc[0, "Seconds"] > 0
     with pytest.raises(ax.ConfigurationError, match="job_timeout"):
-        run_jobs(conn, frame, job_timeout=0)
+        run_jobs(conn, frame, job_timeout=-1)
 
 
 def test_questions_given_as_lists_come_back_as_json_text(server, conn, ids):

@@ -11,7 +11,7 @@ import pytest
 
 import axframe as ax
 from axframe.emulator.state.core import iso
-from axframe.migrate import Pager, admin_listing, audit_log
+from axframe.admin import Pager, admin_listing, audit_log
 
 
 def make_events(conn, count: int, prefix: str = "Audit") -> None:
@@ -131,7 +131,7 @@ def test_audit_log_set_up_problems(server, conn):
 
 
 def test_a_refused_page_raises(server, artisan_conn):
-    from axframe.migrate import ListingError
+    from axframe import ListingError
 
     with pytest.raises(ListingError, match="401") as caught:
         audit_log(artisan_conn, "User")

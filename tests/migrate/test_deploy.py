@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import axframe as ax
-from axframe.migrate import HASH_MARKER, deploy
+from axframe.admin import HASH_MARKER, deploy
 from axframe.packages import build_package, content_hash
 
 from ..conftest import fast_retry

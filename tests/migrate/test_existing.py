@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import axframe as ax
-from axframe.migrate import deploy, migrate
+from axframe.admin import deploy, migrate
 from axframe.packages import build_package, content_hash
 
 from .conftest import routes

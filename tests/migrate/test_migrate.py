@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import axframe as ax
-from axframe.migrate import migratable, migrate
+from axframe.admin import migratable, migrate
 from axframe.packages import build_package, content_hash
 
 from ..conftest import fast_retry

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import axframe as ax
-from axframe.journal import Journal
+from axframe.engine.journal import Journal
 
 from ..cli.test_cli import run_cli
 

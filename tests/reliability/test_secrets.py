@@ -217,7 +217,7 @@ def test_no_key_secret_or_token_in_any_output_file_log_exception_or_repr(tmp_pat
 
 
 def test_insecure_tls_warns_once_and_is_never_the_default(server, recwarn):
-    client._warned.discard("verify")
+    client.connection._warned.discard("verify")
     default = ax.authenticate(server.url, *server.curator)
     assert default.session.verify is True or os.path.isfile(default.session.verify)  # a CA bundle checks too
     assert not [w for w in recwarn if "verification is off" in str(w.message)]
@@ -258,7 +258,7 @@ def test_the_command_line_warns_of_plain_http_and_of_insecure(tmp_path, server):
 def test_plain_http_warns_unless_loopback(url, warned):
     from urllib.parse import urlsplit
 
-    client._warned.discard(f"http:{urlsplit(url).hostname}")
+    client.connection._warned.discard(f"http:{urlsplit(url).hostname}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         client.Connection(url, "k" * 8, "s" * 8)

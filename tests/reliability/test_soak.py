@@ -17,8 +17,7 @@ import pandas as pd
 import pytest
 
 import axframe as ax
-from axframe import bulk
-from axframe.journal import Journal
+from axframe.engine.journal import Journal
 
 from .helpers import assert_unique_ids, created_id
 
@@ -151,7 +150,7 @@ def test_server_gone_mid_run_never_reached_rows_changed_nothing(server):
         if len(done) == rows // 3:
             server.stop()  # closes the listening socket and every open connection
 
-    result = bulk.run(conn, "users.create", frame, macro="create", max_workers=4, on_row=stop_after_a_third)
+    result = ax.create(conn, "users.create", frame, max_workers=4, on_row=stop_after_a_third)
     success, failure = result
     assert_unique_ids(success, failure, range(1, rows + 1))
     assert len(success) >= rows // 3 and len(failure) > 0

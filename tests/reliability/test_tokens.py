@@ -10,7 +10,6 @@ import threading
 import pandas as pd
 
 import axframe as ax
-from axframe import bulk
 
 from ..conftest import fast_retry
 
@@ -37,7 +36,7 @@ def test_one_expiry_mid_concurrent_run_is_one_refresh_and_no_failed_row(server, 
                 assert server.state.expire_tokens() >= 1
             expired.set()
 
-    result = bulk.run(conn, "users.create", users_frame(200, "ex"), macro="create", max_workers=8,
+    result = ax.create(conn, "users.create", users_frame(200, "ex"), max_workers=8,
                       on_row=expire_once)
     assert expired.is_set()
     assert result.failure.empty, result.failure[["ErrorType", "Error"]].head()
@@ -73,7 +72,7 @@ def test_new_token_that_expires_again_at_once_does_not_fail_the_run(server, conn
             armed.append(pos)
             server.faults.script("expire_token", "expire_token")  # the next call, and its retry
 
-    result = bulk.run(conn, "users.create", users_frame(10, "tw"), macro="create", max_workers=1,
+    result = ax.create(conn, "users.create", users_frame(10, "tw"), max_workers=1,
                       on_row=expire_twice_after_the_first_row)
     assert result.failure.empty, result.failure[["ErrorType", "Error"]]
     assert issued(server) - before == 2  # one token per expiry
@@ -109,7 +108,7 @@ def test_role_lost_mid_run_spends_a_bounded_number_of_tokens(server, conn, ids):
             with server.state.lock:
                 server.state.users[curator_id]["role"] = "Artisan"
 
-    result = bulk.run(conn, "users.list", frame, macro="get", max_workers=1, on_row=demote_after_five)
+    result = ax.get(conn, "users.list", frame, max_workers=1, on_row=demote_after_five)
     assert len(result.success) == 5
     assert set(result.failure["ErrorType"]) == {"Unauthorized"} and len(result.failure) == 35
     assert result.summary.tokens_requested <= 5  # not one or more per row

@@ -1,10 +1,11 @@
-"""Signing requests: the OAuth2 client-credentials token, and legacy OAuth1.
+"""Signing requests: the OAuth2 client-credentials token with its renewal, and legacy OAuth1.
 
 :class:`TokenAuth` gets one token for all threads, renews it shortly before
-it ends (10% of its lifetime, at most 60 s early) and once when the Server
-answers 401 to it.  The key, secret and token never appear in a ``repr``, an
-exception or a log line: every one is registered with :func:`register_secret`
-and masked by :func:`redact` and the ``axframe`` logger's filter.
+it ends (10% of its lifetime, at most 60 s early), and decides what a 401
+means (:meth:`TokenAuth.after_refusal`): an expiry (renew once and send
+again) or the Server's answer for that endpoint (a missing role: stop).  The
+key, secret and token never appear in a ``repr``, an exception or a log line:
+every one is registered with :func:`~axframe.client.secrets.register_secret`.
 """
 
 from __future__ import annotations
@@ -13,79 +14,25 @@ import logging
 import threading
 import time
 from typing import Callable
-from urllib.parse import urlsplit
 
 import requests
 
-from .errors import AuthenticationError, ServerUnreachable, proxy_note
+from ..errors import AnswerRefused, AuthenticationError, ServerUnreachable, proxy_note
+from .limits import read_bounded
+from .secrets import forget_secret, mask, register_secret
+from .transport import redirect_refusal
 
-__all__ = ["TokenAuth", "oauth1_auth", "register_secret", "redact", "mask", "install_log_filter"]
+__all__ = ["TokenAuth", "oauth1_auth", "OAUTH1_TRANSPORTS", "LET_THROUGH"]
 
 log = logging.getLogger("axframe")
 
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
-
-
-def register_secret(value: str | None) -> None:
-    """Remember *value* so that :func:`redact` masks it wherever it appears."""
-    if value and len(value) >= 6:
-        with _secrets_lock:
-            _secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """*text* with every registered secret replaced by ``***``."""
-    if not _secrets or not text:
-        return text
-    for secret in list(_secrets):
-        if secret in text:
-            text = text.replace(secret, "***")
-    return text
-
-
-def mask(value: str | None) -> str:
-    """A hint of an identifier (first and last 2 characters) for messages and reprs."""
-    if not value:
-        return "<none>"
-    return value[:2] + "…" + value[-2:] if len(value) > 8 else "***"
-
-
-class _RedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if _secrets:
-            try:
-                message = record.getMessage()
-            except Exception:  # a malformed log call: the handler reports it, as it would without us
-                return True
-            cleaned = redact(message)
-            if cleaned != message:
-                record.msg, record.args = cleaned, None
-        return True
-
-
-_filter = _RedactingFilter()
-_FILTERED = ("axframe", "urllib3", "requests", "requests_oauthlib", "oauthlib")
-
-
-def install_log_filter() -> None:
-    """Mask secrets in the log records of axframe and of the libraries it sends and signs with.
-
-    A logger's filter sees only the records logged on that very logger, not those its children
-    pass up (``urllib3.connectionpool``, ``oauthlib.oauth1.rfc5849``), so every logger under these
-    names gets the filter; this runs again when a connection is made, after those libraries have
-    been imported and have made their loggers.
-    """
-    names = set(_FILTERED)
-    names.update(name for name in list(logging.root.manager.loggerDict)
-                 if any(name.startswith(prefix + ".") for prefix in _FILTERED))
-    for name in names:
-        logger = logging.getLogger(name)
-        if _filter not in logger.filters:
-            logger.addFilter(_filter)
-
-
-install_log_filter()
+_MAX_TOKEN_ANSWER = 1 << 20  # a token answer is a few hundred bytes
+# Answers that prove the Server let the key through to the endpoint (it checks authorization first).
+LET_THROUGH = frozenset({400, 403, 404, 405, 409, 413, 415})
+# New tokens refused at once on an endpoint the key was let through to, taken for expiries before the
+# endpoint must be let through again (bounds the tokens spent if the user loses a role mid-run).
+_MAX_DOUBTS = 3
+_MAX_TOKENS_PER_CALL = 3
 
 
 class _NoAuth(requests.auth.AuthBase):
@@ -98,6 +45,8 @@ _NO_AUTH = _NoAuth()
 
 class TokenAuth(requests.auth.AuthBase):
     """Bearer-token signing with one shared, self-renewing client-credentials token."""
+
+    renews = True
 
     def __init__(self, token_url: str, client_id: str, client_secret: str, *, session: requests.Session,
                  timeout: float | tuple[float, float] = 30.0, clock: Callable[[], float] = time.monotonic,
@@ -113,6 +62,7 @@ class TokenAuth(requests.auth.AuthBase):
         self._max_margin = max_margin
         self._lock = threading.Lock()
         self._token: str | None = None
+        self._previous: str | None = None
         self._renew_at = 0.0
         self._use_form = False
         self.requested = 0  # tokens asked for (for the token-economy benchmark)
@@ -120,9 +70,19 @@ class TokenAuth(requests.auth.AuthBase):
         # the token got (or adopted) after 401s, and the endpoints that refused its predecessor -> doubted yet;
         # set before the token itself, so that whoever can send the token can see why it was got
         self.renewal: tuple[str | None, dict[str, bool]] = (None, {})
+        self._let_through: dict[str, int] = {}  # endpoints the Server let this key through -> doubts since
+        self._doubts_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<TokenAuth client_id={mask(self._client_id)} tokens_requested={self.requested}>"
+
+    def close(self) -> None:
+        """Forget the tokens (the key and secret stay masked for as long as the process lives)."""
+        with self._lock:
+            for value in (self._token, self._previous):
+                forget_secret(value)
+            self._token = self._previous = None
+            self._renew_at = 0.0
 
     # the token -----------------------------------------------------------------
     def token(self) -> str:
@@ -145,8 +105,49 @@ class TokenAuth(requests.auth.AuthBase):
             self.lifetime = lifetime
             self._renew_at = self._clock() + lifetime - min(self._max_margin, lifetime * 0.1)
             self.renewal = (token, {} if reason is None else {reason: False})
+            forget_secret(self._previous)  # two tokens live at most: the new one and the one still in flight
+            self._previous = self._token
             self._token = token  # last: a thread that sees it unlocked sees its renewal time and reason too
             return token
+
+    # what a 401 means -------------------------------------------------------------
+    def let_through(self, where: str) -> None:
+        """The Server answered *where* past its authorization check: this key may call it."""
+        self._let_through[where] = 0
+
+    def after_refusal(self, where: str, token_used: str | None, refused_tokens: set[str | None]) -> bool:
+        """After a 401 on *where*: renew and send again (True), or take the refusal as the answer (False)?
+
+        A 401 usually means the token expired: send again with the token another thread has just got,
+        or ask for a new one.  But a token got *because of* a 401 on this endpoint, refused there too,
+        is the Server's answer for this endpoint (a missing role, say), whichever thread sent it, and
+        asking on would only burn tokens -- unless the Server has let this key through to this endpoint
+        before, in which case the new token has expired too (believed up to ``_MAX_DOUBTS`` times until
+        the endpoint lets the key through again).  The refusal is tied to that token and endpoint, so a
+        later expiry is still renewed, here and everywhere else.  At most three tokens per call.
+
+        When it says True the token has been renewed (raises :class:`AuthenticationError` or
+        :class:`ServerUnreachable` when the renewal itself fails); *refused_tokens* records the
+        refused token.
+        """
+        if not self._may_renew(where, token_used, refused_tokens):
+            return False
+        refused_tokens.add(token_used)
+        self.refresh(stale=token_used, reason=where)
+        return True
+
+    def _may_renew(self, where: str, token_used: str | None, refused_tokens: set[str | None]) -> bool:
+        if token_used in refused_tokens or len(refused_tokens) >= _MAX_TOKENS_PER_CALL:
+            return False
+        token, refused_at = self.renewal
+        if token != token_used or where not in refused_at:
+            return True  # not the token a refusal here brought: it may simply have expired
+        with self._doubts_lock:
+            trusted = self._let_through.get(where, _MAX_DOUBTS) < _MAX_DOUBTS
+            if trusted and not refused_at[where]:
+                refused_at[where] = True  # one doubt per renewed token, however many threads it was refused to
+                self._let_through[where] += 1
+            return trusted
 
     def _request(self) -> tuple[str, float]:
         attempts = [self._use_form] if self._use_form else [False, True]
@@ -199,55 +200,6 @@ class TokenAuth(requests.auth.AuthBase):
         return request
 
 
-_MAX_TOKEN_ANSWER = 1 << 20  # a token answer is a few hundred bytes
-
-
-class AnswerRefused(Exception):
-    """An answer too large, or too slow, to be read to its end (:func:`read_bounded`)."""
-
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-def read_bounded(response: requests.Response, limit: int, deadline: float | None = None,
-                 limit_name: str = "max_answer_bytes") -> None:
-    """Read the whole body of a ``stream=True`` *response* into it, within *limit* bytes and
-    *deadline* seconds (both checked between blocks of 64 KiB, so a trickle is caught at the end of
-    the block it is filling); else close the response and raise :class:`AnswerRefused`."""
-    try:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise AnswerRefused(response.status_code, f"the Server's answer is {int(declared):,} bytes, more than "
-                                                      f"{limit_name} ({limit:,})")
-        begun, size, chunks = time.monotonic(), 0, []
-        for chunk in response.iter_content(1 << 16):
-            size += len(chunk)
-            if size > limit:
-                raise AnswerRefused(response.status_code, f"the Server's answer grew past {limit_name} ({limit:,})")
-            if deadline is not None and time.monotonic() - begun > deadline:
-                raise AnswerRefused(response.status_code, f"the Server's answer took longer than answer_deadline "
-                                                          f"({deadline:g} s)")
-            chunks.append(chunk)
-    except BaseException:
-        response.close()
-        raise
-    response._content = b"".join(chunks)
-
-
-def redirect_refusal(status: int, location: str | None) -> str:
-    """Why a redirect was not followed, naming where it pointed (scheme, host and path only)."""
-    where = ""
-    if location:
-        parts = urlsplit(location)
-        where = f" to {parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}" \
-            if parts.hostname else f" to {parts.path}"
-    return (f"the Server answered {status}, a redirect{where}; axframe does not follow redirects, so that a "
-            "request and its body never go to another address. If the Server moved, use its new address as the "
-            "base URL")
-
-
 def _refusal(response: requests.Response, url: str) -> str:
     detail = ""
     try:
@@ -270,7 +222,7 @@ def _refusal(response: requests.Response, url: str) -> str:
 OAUTH1_TRANSPORTS = ("header", "query")
 
 
-def oauth1_auth(client_id: str, client_secret: str, transport: str = "header") -> "_MaskedOAuth1":
+def oauth1_auth(client_id: str, client_secret: str, transport: str = "header") -> "MaskedOAuth1":
     """Legacy OAuth 1.0a two-legged HMAC-SHA1 signing (Servers before 2022.1).
 
     *transport* ``"header"`` puts the signature in an ``Authorization: OAuth``
@@ -281,13 +233,19 @@ def oauth1_auth(client_id: str, client_secret: str, transport: str = "header") -
     """
     import requests_oauthlib  # noqa: F401 - makes its loggers, so that the filter below covers them
 
+    from .secrets import install_log_filter
+
     register_secret(client_id)
     register_secret(client_secret)
     install_log_filter()  # oauthlib's loggers exist now: they log the key at DEBUG
-    return _MaskedOAuth1(client_id, client_secret, transport)
+    return MaskedOAuth1(client_id, client_secret, transport)
 
 
-class _MaskedOAuth1(requests.auth.AuthBase):
+class MaskedOAuth1(requests.auth.AuthBase):
+    """OAuth1 signing whose repr shows a masked key only."""
+
+    renews = False
+
     def __init__(self, client_id: str, client_secret: str, transport: str):
         self._client_id = client_id
         self._client_secret = client_secret
@@ -303,6 +261,9 @@ class _MaskedOAuth1(requests.auth.AuthBase):
         self.transport = transport
         self._inner = OAuth1(self._client_id, client_secret=self._client_secret, signature_method="HMAC-SHA1",
                              signature_type="AUTH_HEADER" if transport == "header" else "QUERY")
+
+    def close(self) -> None:
+        """Nothing to forget: the key and secret stay masked for as long as the process lives."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         return self._inner(request)

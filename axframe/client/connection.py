@@ -15,20 +15,20 @@ import os
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from ..errors import AnswerRefused, AuthenticationError, ConfigurationError, ErrorType, ServerUnreachable, proxy_note
 from . import retry as retrying
-from .auth import (AnswerRefused, TokenAuth, install_log_filter, mask, oauth1_auth, read_bounded, redact,
-                   redirect_refusal, register_secret)
-from .catalogue import Endpoint
-from .errors import AuthenticationError, ConfigurationError, ErrorType, ServerUnreachable, proxy_note
+from .auth import LET_THROUGH, MaskedOAuth1, TokenAuth, oauth1_auth
+from .call import Call, Outcome
+from .limits import read_bounded
+from .secrets import install_log_filter, mask, redact, register_secret
+from .transport import WSGIApp, answer_text, classify, make_session, mount_wsgi, redirect_refusal
 
-__all__ = ["Connection", "Call", "Outcome", "authenticate", "normalise_base_url", "load_env_file"]
+__all__ = ["Connection", "authenticate", "normalise_base_url", "load_env_file", "describe_refusal"]
 
 log = logging.getLogger("axframe")
 
@@ -45,50 +45,6 @@ def _warn_once(key: str, message: str) -> None:
     if key not in _warned:
         _warned.add(key)
         warnings.warn(message, stacklevel=3)
-
-
-@dataclass
-class Call:
-    """One HTTP request to send, built from one row."""
-
-    method: str
-    path: str  # relative to the base URL, path segments already percent-encoded
-    endpoint: Endpoint | None = None
-    params: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes | None = None
-    content_type: str | None = None
-    form: dict[str, str] | None = None
-    file_path: str | None = None  # multipart upload, opened at send time
-    file_field: str = "file"
-
-    @property
-    def idempotent(self) -> bool:
-        return self.method in ("GET", "PUT", "DELETE", "PATCH", "HEAD")
-
-    @property
-    def binary(self) -> bool:
-        return bool(self.endpoint and self.endpoint.binary)
-
-
-@dataclass
-class Outcome:
-    """How one call ended."""
-
-    status: int | None
-    text: str = ""
-    content: bytes | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    error_type: str | None = None
-    error: str | None = None
-    attempts: int = 1
-    elapsed: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.error_type is None and self.status is not None and 200 <= self.status < 300
-
-    def json(self) -> Any:
-        return json.loads(self.text) if self.text else None
 
 
 def normalise_base_url(base_url: str, legacy: bool = False) -> str:
@@ -193,7 +149,7 @@ class Connection:
                  retry: retrying.RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, pool_size: int = 64,
                  max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE):
+                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE, wsgi_app: WSGIApp | None = None):
         if not client_id or not client_secret:
             raise ConfigurationError(f"an API key and secret are needed (or set {ENV_CLIENT_ID} and "
                                      f"{ENV_CLIENT_SECRET}); find them in the Server under My Profile > Keys")
@@ -223,18 +179,11 @@ class Connection:
         self._sleep = sleep
         self._clock = clock
         self._limiter = _RateLimiter(max_per_second, clock, sleep) if max_per_second else None
-        self.session = requests.Session()
-        # Resolve the environment's proxy and CA settings once, not on every call
-        # (requests re-reads os.environ per request, a quarter of its own cost here).
-        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
-        env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        self.session.verify = env_bundle if verify is True and env_bundle else verify
-        self.session.trust_env = False
-        self.session.headers.update({"Accept": "application/json", "User-Agent": _user_agent()})
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self.session = make_session(self.base_url, verify, pool_size)
+        if wsgi_app is not None:
+            mount_wsgi(self.session, self.base_url, wsgi_app)
         self._client_id = client_id
+        self._closed = False
         if legacy:
             self.auth: requests.auth.AuthBase = oauth1_auth(
                 client_id, client_secret, "query" if oauth1_transport == "query" else "header")
@@ -244,10 +193,6 @@ class Connection:
         self.session.auth = self.auth
         self.gate: Any = None  # an adaptive concurrency controller, set by bulk runs with max_workers="auto"
         self.stats = {"calls": 0, "retries": 0, "reauthentications": 0}
-        # 401s: the token got because of a refusal on an endpoint, refused there too, means "this key may not"
-        # (a role), not an expiry; an endpoint this key has been let through before makes it an expiry again
-        # (see _may_renew and TokenAuth.renewal)
-        self._let_through: dict[str, int] = {}  # endpoints the Server let this key through -> doubts since
         self._stats_lock = threading.Lock()
 
     # ------------------------------------------------------------------ basics
@@ -262,7 +207,11 @@ class Connection:
         self.close()
 
     def close(self) -> None:
+        """Release the connection pool; its tokens are no longer masked (they are useless now)."""
         self.session.close()
+        if not self._closed:
+            self._closed = True
+            self.auth.close()  # type: ignore[attr-defined]
 
     @property
     def tokens_requested(self) -> int:
@@ -277,10 +226,11 @@ class Connection:
         if isinstance(self.auth, TokenAuth):
             self.auth.token()
             return
+        assert isinstance(self.auth, MaskedOAuth1)
         # the signature travels in a header or in the query string; "auto" tries the header, then the query
         transports = ["header", "query"] if self._oauth1_transport == "auto" else [self._oauth1_transport]
         for transport in transports:
-            self.auth.use(transport)  # type: ignore[attr-defined]
+            self.auth.use(transport)
             try:
                 response = self.session.get(self.url("/v1/workflows/subscription/"), params={"limit": "1"},
                                             allow_redirects=False, timeout=self.timeout)
@@ -324,7 +274,7 @@ class Connection:
             except requests.RequestException as exc:
                 if gate is not None:
                     gate.release(self._clock() - sent_at, failure=True)
-                kind, text = _classify(exc)
+                kind, text = classify(exc)
                 text += proxy_note(exc, self.session.proxies, self.base_url)
                 decision = retrying.decide(self.retry, attempt=attempt, idempotent=call.idempotent, failure=kind)
                 if decision.retry:
@@ -351,20 +301,19 @@ class Connection:
                 gate.release(self._clock() - sent_at, failure=status in (429, 503), status=status)
             self._count("calls")
             where = _endpoint_key(call)
-            if status in _LET_THROUGH or 200 <= status < 300:
-                self._let_through[where] = 0
-            token_used = _bearer(response) if status == 401 else None
-            if status == 401 and isinstance(self.auth, TokenAuth) \
-                    and self._may_renew(where, token_used, refused_tokens):
-                refused_tokens.add(token_used)
-                self._count("reauthentications")
-                try:
-                    self.auth.refresh(stale=token_used, reason=where)
-                except (AuthenticationError, ServerUnreachable) as exc:
-                    return Outcome(401, error_type=ErrorType.UNAUTHORIZED, error=redact(str(exc)),
-                                   attempts=attempt, elapsed=self._clock() - started)
-                attempt -= 1  # a renewed token is not a retry
-                continue
+            if isinstance(self.auth, TokenAuth):
+                if status in LET_THROUGH or 200 <= status < 300:
+                    self.auth.let_through(where)
+                elif status == 401:
+                    try:
+                        renewed = self.auth.after_refusal(where, _bearer(response), refused_tokens)
+                    except (AuthenticationError, ServerUnreachable) as exc:
+                        return Outcome(401, error_type=ErrorType.UNAUTHORIZED, error=redact(str(exc)),
+                                       attempts=attempt, elapsed=self._clock() - started)
+                    if renewed:
+                        self._count("reauthentications")
+                        attempt -= 1  # a renewed token is not a retry
+                        continue
             if status in retrying.RETRY_STATUSES:
                 wait = retrying.parse_retry_after(response.headers.get("Retry-After"))
                 decision = retrying.decide(self.retry, attempt=attempt, idempotent=call.idempotent,
@@ -376,7 +325,7 @@ class Connection:
                     self._sleep(decision.delay)
                     continue
                 if decision.unknown_outcome:
-                    return Outcome(status, text=_text(response), headers=response.headers,
+                    return Outcome(status, text=answer_text(response), headers=response.headers,
                                    error_type=ErrorType.OUTCOME_UNKNOWN,
                                    error=(f"a gateway answered {status} to a request that may change the Server; "
                                           "it may or may not have been applied, so it was not sent again"),
@@ -385,36 +334,13 @@ class Connection:
             if 200 <= status < 300 and call.binary:
                 return Outcome(status, content=response.content, headers=response.headers, attempts=attempt,
                                elapsed=self._clock() - started)
-            outcome = Outcome(status, text=_text(response), headers=response.headers, attempts=attempt,
+            outcome = Outcome(status, text=answer_text(response), headers=response.headers, attempts=attempt,
                               elapsed=self._clock() - started)
             if not 200 <= status < 300:
                 outcome.error_type = ErrorType.for_status(status)
                 outcome.error = redirect_refusal(status, response.headers.get("Location")) \
                     if 300 <= status < 400 else describe_refusal(status, outcome.text, call, attempt)
             return outcome
-
-    def _may_renew(self, where: str, token_used: str | None, refused_tokens: set[str | None]) -> bool:
-        """After a 401 on *where*: send again with a renewed token, or take the refusal as the answer?
-
-        A 401 usually means the token expired: send again with the token another thread has just got,
-        or ask for a new one.  But a token got *because of* a 401 on this endpoint, refused there too,
-        is the Server's answer for this endpoint (a missing role, say), whichever thread sent it, and
-        asking on would only burn tokens -- unless the Server has let this key through to this endpoint
-        before, in which case the new token has expired too (believed up to ``_MAX_DOUBTS`` times until
-        the endpoint lets the key through again).  The refusal is tied to that token and endpoint, so a
-        later expiry is still renewed, here and everywhere else.  At most three tokens per call.
-        """
-        if token_used in refused_tokens or len(refused_tokens) >= 3:
-            return False
-        token, refused_at = self.auth.renewal  # type: ignore[union-attr]
-        if token != token_used or where not in refused_at:
-            return True  # not the token a refusal here brought: it may simply have expired
-        with self._stats_lock:
-            trusted = self._let_through.get(where, _MAX_DOUBTS) < _MAX_DOUBTS
-            if trusted and not refused_at[where]:
-                refused_at[where] = True  # one doubt per renewed token, however many threads it was refused to
-                self._let_through[where] += 1
-            return trusted
 
     def _send_once(self, call: Call) -> requests.Response:
         url = self.base_url + call.path
@@ -447,13 +373,6 @@ class Connection:
                        attempts=attempt, elapsed=self._clock() - started)
 
 
-# Answers that prove the Server let the key through to the endpoint (it checks authorization first).
-_LET_THROUGH = frozenset({400, 403, 404, 405, 409, 413, 415})
-# New tokens refused at once on an endpoint the key was let through to, taken for expiries before the
-# endpoint must be let through again (bounds the tokens spent if the user loses a role mid-run).
-_MAX_DOUBTS = 3
-
-
 def _bearer(response: requests.Response) -> str | None:
     """The token a request was actually signed with (a proactive renewal may have replaced it meanwhile)."""
     header = str(response.request.headers.get("Authorization", "")) if response.request is not None else ""
@@ -462,40 +381,6 @@ def _bearer(response: requests.Response) -> str | None:
 
 def _endpoint_key(call: Call) -> str:
     return call.endpoint.name if call.endpoint is not None else f"{call.method} {call.path}"
-
-
-def _text(response: requests.Response) -> str:
-    data = response.content
-    if not data:
-        return ""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _classify(exc: requests.RequestException) -> tuple[str, str]:
-    """How far a failed request got: never sent, sent and broken, or unanswered."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return retrying.NOT_SENT, "connecting timed out"
-    if isinstance(exc, requests.ReadTimeout):
-        return retrying.READ_TIMEOUT, "no answer within the read timeout"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return retrying.NOT_SENT, "the TLS handshake failed (certificate?)"
-    if isinstance(exc, requests.ConnectionError):
-        chain = []
-        inner: BaseException | None = exc
-        while inner is not None and len(chain) < 8:
-            chain.append(inner)
-            inner = inner.args[0] if inner.args and isinstance(inner.args[0], BaseException) else \
-                (getattr(inner, "reason", None) or inner.__cause__ or inner.__context__)
-        names = {type(e).__name__ for e in chain}
-        if names & {"NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "ConnectionRefusedError"}:
-            return retrying.NOT_SENT, "could not connect"
-        return retrying.SENT, "the connection was broken"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return retrying.SENT, "the answer was cut off"
-    return retrying.SENT, type(exc).__name__
 
 
 def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:
@@ -529,19 +414,13 @@ def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:
     return redact(sentence)
 
 
-def _user_agent() -> str:
-    from . import __version__
-
-    return f"axframe/{__version__} python-requests/{requests.__version__}"
-
-
 def authenticate(base_url: str | None = None, client_id: str | None = None, client_secret: str | None = None, *,
                  legacy: bool = False, oauth1_transport: str = "auto", verify: bool | None = None,
                  ca_bundle: str | None = None,
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, max_workers: int | str = DEFAULT_WORKERS,
                  max_per_second: float | None = None, retry: retrying.RetryPolicy | None = None,
                  env_file: str | os.PathLike | None = None, max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE) -> Connection:
+                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE, wsgi_app: WSGIApp | None = None) -> Connection:
     """Connect to a Server and check the keys, before any row is touched.
 
     Parameters
@@ -582,6 +461,10 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
         arrive whole (an hour, however slowly it trickles): beyond either,
         the row fails as ``AnswerRefused`` instead of exhausting memory or
         waiting for ever on a misbehaving Server.
+    wsgi_app : callable, optional
+        Serve *base_url* from this WSGI application in this process instead
+        of over a socket (the emulator's ``wsgi_app``: fast tests of client
+        logic).  Everything above the socket works as on a network.
 
     Returns
     -------
@@ -610,7 +493,8 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
     conn = Connection(base_url, client_id or "", client_secret or "", legacy=legacy,
                       oauth1_transport=oauth1_transport, verify=verify_setting,
                       max_answer_bytes=max_answer_bytes, answer_deadline=answer_deadline,
-                      timeout=timeout, max_workers=max_workers, max_per_second=max_per_second, retry=retry)
+                      timeout=timeout, max_workers=max_workers, max_per_second=max_per_second, retry=retry,
+                      wsgi_app=wsgi_app)
     try:
         conn.check()
     except Exception:

@@ -1,0 +1,658 @@
+"""Running one job per row: the row's program (upload, queue, look until it ends, fetch its outputs).
+
+Each row is a program on the one engine (:mod:`axframe.engine.rows`): its
+File Browse uploads and its queuing are steps that change the Server (so a
+journal records them, and a resumed run follows the jobs it already queued
+instead of queuing new ones), and its looks at the job are separated by timed
+waits that hold no thread.  At most ``max_queued`` rows are between queuing
+and the end of their job at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+
+from .. import catalogue, frames
+from ..client.call import Call, Outcome
+from ..client.connection import Connection
+from ..client.secrets import redact, scrub
+from ..engine.journal import digest
+from ..engine.rows import Engine, Program, Remember, Row, Send, Wait
+from ..engine.run import RunOptions, run_rows
+from ..engine.shape import Ending, Result, Shape, Summary
+from ..errors import ConfigurationError, ErrorType, FrameError
+from .outputs import DEFAULT_OUTPUT_DIR, OutputItem, fetch_outputs, normal_outputs, output_format, outputs_result
+from .plan import (JOB_COLUMNS, QUESTIONS, Api, Job, api_for, endpoint_path, input_frame, plan_job,
+                   question_columns)
+from .uploads import file_browse_questions, local_file, plan_uploads, upload
+
+__all__ = ["run_jobs", "JobOptions", "JobsResult", "JobSummary", "JOBS", "DEFAULT_MAX_QUEUED",
+           "DEFAULT_POLL_INTERVAL", "DEFAULT_JOB_TIMEOUT", "MAX_POLL_FAILURES"]
+
+log = logging.getLogger("axframe")
+
+DEFAULT_MAX_QUEUED = 20
+DEFAULT_POLL_INTERVAL = (0.2, 5.0)
+DEFAULT_JOB_TIMEOUT = 3600.0
+BACKOFF = 1.5
+MAX_POLL_FAILURES = 5  # consecutive unanswered status requests before a row gives up
+
+_TERMINAL = {"completed", "complete", "cancelled", "canceled", "error", "failed"}
+_LEVELS = {2: "Warning", 3: "Error"}
+
+#: The frames of a run of jobs: the job's columns in both, the failure's after them.
+JOBS = Shape(success=JOB_COLUMNS, failure=JOB_COLUMNS + ("StatusCode", "ErrorType", "Error", "Response"),
+             kinds={"Seconds": "float", "StatusRequests": "int", "Outputs": "json"})
+
+
+# --------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class JobSummary(Summary):
+    """:class:`axframe.Summary` plus what a run of jobs did.
+
+    Attributes
+    ----------
+    jobs : int
+        Jobs the Server created for this run.
+    status_requests : int
+        Requests for a job's status, all jobs together.
+    warnings : int
+        Successful rows whose job ended with disposition Warning.
+    timed_out, cancelled : int
+        Rows that ran out of time, and jobs axframe cancelled on the Server.
+    uploads : int
+        Files uploaded for File Browse questions.
+    max_in_flight : int
+        The most jobs of this run queued or running at once (client's view).
+    outputs, output_failures : int
+        Outputs downloaded, and outputs that could not be.
+    """
+
+    jobs: int = 0
+    status_requests: int = 0
+    warnings: int = 0
+    timed_out: int = 0
+    cancelled: int = 0
+    uploads: int = 0
+    max_in_flight: int = 0
+    outputs: int = 0
+    output_failures: int = 0
+
+    @property
+    def status_requests_per_job(self) -> float:
+        """Status requests per job the Server created (0 when none was)."""
+        return self.status_requests / self.jobs if self.jobs else 0.0
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        text += (f"; {self.jobs} job{'s' * (self.jobs != 1)}, {self.status_requests} status requests "
+                 f"({self.status_requests_per_job:.1f} per job)")
+        if self.warnings:
+            text += f", {self.warnings} with warnings"
+        if self.timed_out:
+            text += f", {self.timed_out} timed out ({self.cancelled} cancelled)"
+        if self.outputs or self.output_failures:
+            text += f", {self.outputs} outputs"
+            if self.output_failures:
+                text += f" ({self.output_failures} failed)"
+        return text
+
+    def as_dict(self) -> dict:
+        out = dict(self.__dict__)
+        out["status_requests_per_job"] = self.status_requests_per_job
+        return out
+
+
+class JobsResult(Result):
+    """The outcome of :func:`run_jobs`: unpacks into ``(success, failure)``.
+
+    Attributes
+    ----------
+    success, failure : pandas.DataFrame
+    summary : JobSummary
+    outputs : pandas.DataFrame or None
+        With ``outputs=`` given: the outputs of the successful jobs, as the
+        first frame :func:`job_outputs` returns (for CSV, every output row
+        after ``RecordID``, ``JobId`` and ``Output``; else the files saved).
+    output_failures : pandas.DataFrame or None
+        Outputs that could not be downloaded or saved, one row each.
+    """
+
+    def __init__(self, success: pd.DataFrame, failure: pd.DataFrame, summary: Summary,
+                 outputs: pd.DataFrame | None = None, output_failures: pd.DataFrame | None = None):
+        super().__init__(success, failure, summary)
+        self.outputs = outputs
+        self.output_failures = output_failures
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What a run of jobs does besides the engine's :class:`~axframe.RunOptions` (see :func:`run_jobs`)."""
+
+    api: str | None = None
+    question_columns: Iterable[str] | str | None = None
+    files: Iterable[str] | str = "auto"
+    files_root: str | os.PathLike | None = None
+    outputs: str | None = None
+    output_folder: str | os.PathLike | None = None
+    max_queued: int = DEFAULT_MAX_QUEUED
+    job_timeout: float | None = DEFAULT_JOB_TIMEOUT
+    cancel_on_timeout: bool = True
+    warnings_fail: bool = False
+    poll_interval: tuple[float, float] = DEFAULT_POLL_INTERVAL
+    infer_types: bool = True
+
+
+# --------------------------------------------------------------------------
+# the calls
+# --------------------------------------------------------------------------
+
+
+def _enqueue(conn: Connection, api: Api, job: Job, answers: list[dict]) -> Call:
+    """The call that queues *job* with *answers* (its uploaded files' references in place)."""
+    body: dict[str, Any] = dict(job.settings)
+    body[QUESTIONS] = answers
+    path = endpoint_path(conn, api.run, **{api.path.workflow_param: job.workflow_id})
+    return Call("POST", path, api.run, body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                content_type="application/json; charset=utf-8")
+
+
+def _look(conn: Connection, api: Api, job_id: str) -> Call:
+    """The call that reads a job's status (with its messages and outputs)."""
+    return Call("GET", endpoint_path(conn, api.status, jobId=job_id), api.status)
+
+
+def _cancel(conn: Connection, job_id: str) -> Call | Outcome:
+    """The call that cancels a job, or why there is none."""
+    endpoint = catalogue.find("jobs.cancel")
+    if conn.legacy:
+        return Outcome(None, error_type=ErrorType.NOT_AVAILABLE,
+                       error="cancelling (DELETE /v3/jobs/{jobId}) is not available on the legacy OAuth1 API")
+    return Call("DELETE", endpoint_path(conn, endpoint, jobId=job_id), endpoint)
+
+
+# --------------------------------------------------------------------------
+# reading job views
+# --------------------------------------------------------------------------
+
+
+def _message_lines(messages: list) -> list[tuple[str, str]]:
+    lines = []
+    for m in messages if isinstance(messages, list) else []:
+        if not isinstance(m, dict):
+            continue
+        try:
+            code = int(m.get("status") or 0)
+        except (TypeError, ValueError):
+            code = 0
+        level = _LEVELS.get(code, "Info")
+        text = str(m.get("text") or "").strip()
+        tool = m.get("toolId")
+        where = f" (tool {tool})" if isinstance(tool, int) and tool > 0 else ""
+        lines.append((level, f"{level}{where}: {text}"))
+    return lines
+
+
+def _messages_text(messages: list) -> str:
+    return redact("\n".join(line for _, line in _message_lines(messages)))
+
+
+def _engine_errors(messages: list, level: str = "Error") -> str:
+    lines = [line.split(": ", 1)[1] if ": " in line else line for lv, line in _message_lines(messages) if lv == level]
+    return redact("; ".join(lines))
+
+
+def _now_iso() -> str:
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def _values(job: Job) -> dict[str, Any]:
+    """The job's output columns."""
+    seconds = job.ended - job.submitted if not (math.isnan(job.ended) or math.isnan(job.submitted)) else math.nan
+    return {"JobId": job.job_id, "Status": job.status, "Disposition": job.disposition, "QueuedAt": job.queued_at,
+            "EndedAt": job.ended_at, "Seconds": round(seconds, 3) if not math.isnan(seconds) else None,
+            "StatusRequests": job.polls, "Messages": _messages_text(job.messages),
+            "Outputs": json.dumps(job.outputs, ensure_ascii=False)}
+
+
+# --------------------------------------------------------------------------
+# the program of one row
+# --------------------------------------------------------------------------
+
+
+class _Run:
+    """What the programs of one run share: the settings, and the counters of the summary."""
+
+    def __init__(self, conn: Connection, api: Api, options: JobOptions, output_fmt: str | None):
+        self.conn, self.api, self.options = conn, api, options
+        self.first, self.cap = options.poll_interval
+        self.output_fmt = output_fmt
+        self.folder = Path(options.output_folder or DEFAULT_OUTPUT_DIR)
+        self.jobs: dict[int, Job] = {}
+        self.output_items: dict[int, list[OutputItem]] = {}
+        self.stats = {"jobs": 0, "status_requests": 0, "warnings": 0, "timed_out": 0, "cancelled": 0,
+                      "uploads": 0}
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.stats[name] += n  # the GIL makes += of an int atomic enough for a counter read at the end
+
+    def program(self, job: Job, record_id: Any) -> Program:
+        """Upload the row's files, queue its job, look at it until it ends, fetch its outputs."""
+        answers = [dict(a) for a in job.answers]
+        for index, path in job.files:
+            reference, outcome = yield from upload(path)
+            if outcome.journal != "answered":
+                self.count("uploads")
+            if reference is None:
+                return self._failed(outcome, f"uploading {answers[index]['name']!r} ({path}) failed")
+            answers[index]["value"] = reference
+        job.submitted = yield Remember(time.time())
+        queued = yield Send(_enqueue(self.conn, self.api, job, answers))
+        problem = self._queued(job, queued)
+        if problem is not None:
+            return problem
+        ending = yield from self._follow(job, queued)
+        if ending.ok and self.output_fmt is not None and job.outputs:
+            self.output_items[job.pos] = yield from fetch_outputs(self.conn, record_id, job.job_id, job.outputs,
+                                                                  self.output_fmt, self.folder)
+        return ending
+
+    def _failed(self, outcome: Outcome, note: str | None = None) -> Ending:
+        error = outcome.error or f"status {outcome.status}"
+        return Ending.failed(outcome.error_type or ErrorType.HTTP_ERROR, f"{note}: {error}" if note else error,
+                             status=outcome.status, response=scrub(outcome.text),
+                             sent=outcome.error_type != ErrorType.CONNECTION)
+
+    def _queued(self, job: Job, outcome: Outcome) -> Ending | None:
+        """Take in the answer to queuing; an ending when there is no job to follow."""
+        if outcome.journal == "in_flight":
+            return Ending.failed(ErrorType.OUTCOME_UNKNOWN,
+                                 f"an earlier run stopped while queuing this row's job, so the Server may or may "
+                                 f"not have queued it; it was not queued again. Look at the jobs of workflow "
+                                 f"{job.workflow_id} (ax.get(conn, 'workflows.jobs', ...)), then run this row "
+                                 "without the journal if it is still needed", sent=False)
+        if not outcome.ok:
+            return self._failed(outcome)
+        view = outcome.value()
+        if not isinstance(view, dict) or not view.get("id"):
+            return Ending.failed(ErrorType.HTTP_ERROR, "the Server's answer to queuing the job holds no job id",
+                                 status=outcome.status, response=scrub(outcome.text), values=_values(job))
+        if outcome.journal != "answered":
+            self.count("jobs")
+        job.job_id = str(view["id"])
+        job.queued_at = str(view.get("createDateTime") or view.get("createDate") or "")
+        job.status = str(view.get("status") or "")
+        job.active = True
+        log.debug("row %s: job %s queued", job.key, job.job_id)
+        return None
+
+    def _follow(self, job: Job, last: Outcome) -> Program:
+        """Look at the job, with growing waits, until it ends or runs out of time."""
+        timeout = self.options.job_timeout
+        left = math.inf if timeout is None else max(0.0, timeout - (time.time() - job.submitted))
+        deadline = time.monotonic() + left
+        interval, failures, final_look = self.first, 0, False
+        yield Wait(min(self.first, left))
+        while True:
+            outcome = yield Send(_look(self.conn, self.api, job.job_id))
+            job.polls += 1
+            self.count("status_requests")
+            now = time.monotonic()
+            if not outcome.ok:
+                failures += 1
+                if outcome.status in (401, 403, 404) or failures >= MAX_POLL_FAILURES:
+                    where = f" after {failures} tries" if failures > 1 else ""
+                    return self._end(job, Ending.failed(
+                        outcome.error_type or ErrorType.HTTP_ERROR,
+                        f"the status of job {job.job_id} could not be read{where}: {outcome.error}",
+                        status=outcome.status, response=scrub(outcome.text)))
+            else:
+                failures = 0
+                last = outcome
+                self._read_view(job, outcome.value())
+                if job.status.strip().lower() in _TERMINAL:
+                    job.ended, job.ended_at = time.time(), _now_iso()
+                    return self._end(job, self._ended(job, outcome))
+            if now >= deadline or final_look:
+                self.count("timed_out")
+                if not self.options.cancel_on_timeout:
+                    return self._end(job, self._timed_out(job, last, f"job {job.job_id} is still "
+                                                                     f"{job.status or 'queued'} on the Server (not "
+                                                                     "cancelled: cancel_on_timeout=False)"))
+                cancel = _cancel(self.conn, job.job_id)
+                cancelled = cancel if isinstance(cancel, Outcome) else (yield Send(cancel))
+                if cancelled.ok:
+                    self.count("cancelled")
+                    return self._end(job, self._timed_out(job, last, "it was cancelled on the Server"))
+                if cancelled.status == 400 and not final_look:
+                    # Most likely the job ended between the last look and the cancel: look once more.
+                    self.count("timed_out", -1)
+                    final_look = True
+                    continue
+                return self._end(job, self._timed_out(job, last, f"cancelling it failed, so it may still be on the "
+                                                                 f"Server: {cancelled.error}"))
+            interval = min(interval * BACKOFF, self.cap)
+            yield Wait(min(interval, max(0.0, deadline - now)))
+
+    @staticmethod
+    def _read_view(job: Job, view: Any) -> None:
+        if isinstance(view, dict):
+            job.status = str(view.get("status") or job.status)
+            job.disposition = str(view.get("disposition") or "")
+            job.messages = view.get("messages") or []
+            job.outputs = normal_outputs(view.get("outputs"))
+
+    def _end(self, job: Job, ending: Ending) -> Ending:
+        if math.isnan(job.ended) and job.job_id:
+            job.ended, job.ended_at = time.time(), _now_iso()
+        job.active = False
+        ending.values.update(_values(job))
+        return ending
+
+    def _ended(self, job: Job, outcome: Outcome) -> Ending:
+        status, disposition = job.status.strip().lower(), job.disposition.strip().lower()
+        response = scrub(outcome.text)
+        if status in ("completed", "complete") and disposition not in ("error", "cancelled", "canceled", "failed"):
+            if disposition == "warning" and self.options.warnings_fail:
+                warnings = _engine_errors(job.messages, "Warning") or "no warning message"
+                return Ending.failed(ErrorType.JOB_FAILED, f"job {job.job_id} ended with warnings "
+                                                           f"(warnings_fail=True): {warnings}",
+                                     status=outcome.status, response=response)
+            if disposition == "warning":
+                self.count("warnings")
+            return Ending(True, outcome.status)
+        if status in ("cancelled", "canceled") or disposition in ("cancelled", "canceled"):
+            error = f"job {job.job_id} was cancelled on the Server"
+        else:
+            detail = _engine_errors(job.messages) or "the Server gave no error message"
+            error = f"job {job.job_id} ended {job.status} with disposition {job.disposition or 'unknown'}: {detail}"
+        return Ending.failed(ErrorType.JOB_FAILED, error, status=outcome.status, response=response)
+
+    def _timed_out(self, job: Job, last: Outcome, note: str) -> Ending:
+        limit = f"{self.options.job_timeout:g} s" if self.options.job_timeout is not None else "its time"
+        return Ending.failed(ErrorType.JOB_TIMEOUT, f"job {job.job_id} did not end within {limit}; {note}",
+                             status=last.status, response=scrub(last.text) if last.ok else "")
+
+    def cancel_active(self) -> None:
+        """Ctrl-C: cancel the run's jobs still queued or running on the Server (best effort)."""
+        left = [job for job in self.jobs.values() if job.active and job.job_id]
+        if left:
+            log.warning("axframe: interrupted; cancelling %d job(s) of this run on the Server", len(left))
+        for job in left:
+            cancel = _cancel(self.conn, job.job_id)
+            if isinstance(cancel, Call):
+                try:
+                    self.conn.send(cancel)
+                except BaseException:  # best effort only
+                    break
+
+
+# --------------------------------------------------------------------------
+# run_jobs
+# --------------------------------------------------------------------------
+
+
+def _positive(name: str, value: Any, integer: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a positive number, not {value!r}") from None
+    if not number > 0 or (integer and number != int(number)):
+        raise ConfigurationError(f"{name} must be a positive {'whole ' if integer else ''}number, not {value!r}")
+    return number
+
+
+def _checked(options: JobOptions) -> JobOptions:
+    """*options* with their numbers checked (0 as a job timeout means none, as on the command line)."""
+    limit = int(_positive("max_queued", options.max_queued, integer=True))
+    timeout = options.job_timeout
+    if timeout is not None:
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout == 0:
+            timeout = None
+        else:
+            timeout = _positive("job_timeout", timeout)
+    try:
+        first, cap = (float(v) for v in options.poll_interval)
+    except (TypeError, ValueError):
+        raise ConfigurationError("poll_interval must be two numbers: (first, cap) in seconds") from None
+    if not (first > 0 and cap >= first):
+        raise ConfigurationError("poll_interval must be (first, cap) with 0 < first <= cap")
+    from dataclasses import replace
+
+    return replace(options, max_queued=limit, job_timeout=timeout, poll_interval=(first, cap))
+
+
+def _file_questions(files: Iterable[str] | str, answer_columns: list[str], df: pd.DataFrame) -> set[str] | None:
+    """The questions named as files (None: find them out, ``files="auto"``)."""
+    if isinstance(files, str) and files == "auto":
+        return None
+    named = {files} if isinstance(files, str) else {str(f) for f in files}
+    unknown = sorted(named - {str(c) for c in answer_columns})
+    if unknown and QUESTIONS not in df.columns:
+        raise FrameError(f"files names {', '.join(unknown)}, which is neither a question column nor answerable "
+                         "through a 'questions' column")
+    return named
+
+
+def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
+             question_columns: Iterable[str] | str | None = None, files: Iterable[str] | str = "auto",
+             outputs: str | None = None, output_folder: str | os.PathLike | None = None,
+             max_queued: int = DEFAULT_MAX_QUEUED, job_timeout: float | None = DEFAULT_JOB_TIMEOUT,
+             cancel_on_timeout: bool = True, warnings_fail: bool = False,
+             poll_interval: tuple[float, float] = DEFAULT_POLL_INTERVAL, max_workers: int | str | None = None,
+             progress: bool | None = None, infer_types: bool = True,
+             files_root: str | os.PathLike | None = None, journal: str | os.PathLike | None = None,
+             on_row: Callable[[int, Any], None] | None = None) -> JobsResult:
+    """Run one job per row and wait for every job to end.
+
+    Parameters
+    ----------
+    conn : Connection
+        From :func:`axframe.authenticate`.
+    frame : pandas.DataFrame
+        One row per job: ``RecordID``, ``workflowId``, answers in columns
+        named after the questions (or in a ``questions`` JSON column), and
+        optionally ``priority``, ``credentialId``, ``workerTag``.  See
+        :mod:`axframe.jobs` for the rules.
+    api : {"v3", "v1", "user_v2"}, optional
+        Which job path queues the jobs: ``POST /v3/workflows/{workflowId}/jobs``
+        (the default), the Subscription API's ``POST /v1/workflows/{appId}/jobs``
+        or ``POST /user/v2/workflows/{appId}/jobs`` (with ``credentialId``) for
+        older Servers.  V1 is the default, and the only choice, on a legacy
+        OAuth1 connection.  V3 jobs are polled with ``GET /v3/jobs/{jobId}``,
+        the others with ``GET /v1/jobs/{jobId}``.
+    question_columns : list of str, optional
+        The answer columns; by default every column other than ``RecordID``,
+        ``workflowId``, ``priority``, ``credentialId``, ``workerTag`` and
+        ``questions``.
+    files : "auto" or list of str
+        Which answers are local files to upload first.  ``"auto"`` (default):
+        answers to the workflow's File Browse questions that are paths of
+        existing local files (the Server is asked which questions those are,
+        once per workflow).  A list names the questions (a missing file fails
+        the row); ``[]`` uploads nothing.  Either way only files inside
+        *files_root* are uploaded, never hidden ones: the input may come from
+        someone else, and it must not be able to send your files away.
+    files_root : path, optional
+        The folder uploads may come from (default: the current folder).  A
+        File Browse answer naming a file elsewhere fails its row
+        (``InvalidFile``) and nothing is uploaded.
+    outputs : str, optional
+        Also download the outputs of every successful job in this format
+        (``"Csv"``, ``"Xlsx"``, ...), as :func:`job_outputs` does, as each
+        job ends: ``result.outputs`` is the frame of outputs,
+        ``result.output_failures`` the outputs that failed.
+    output_folder : path, optional
+        Where outputs other than CSV are saved (default ``axframe-outputs``).
+    max_queued : int
+        At most this many jobs of the run queued or running at once (20);
+        two or three times the Server's job slots keeps it busy.
+    job_timeout : float or None
+        Seconds from queuing after which a job that has not ended fails the
+        row with ``JobTimeout`` (default an hour; None or 0: no per-job limit,
+        each job is waited for until it ends).
+    cancel_on_timeout : bool
+        Cancel a timed-out job on the Server (``DELETE /v3/jobs/{jobId}``);
+        also cancels the run's jobs still in flight on Ctrl-C (without a
+        journal: with one, they are left running for the resumed run).
+    warnings_fail : bool
+        Count a job that ends with disposition Warning as failed (JobFailed).
+    poll_interval : (float, float)
+        The first interval between looks at a job, and the cap the interval
+        grows to (1.5 times per look), in seconds.
+    max_workers : int, optional
+        Requests in flight at once (default: the connection's, 8).
+    progress : bool, optional
+        Show a progress bar (default: at a terminal or in a notebook only).
+    infer_types : bool
+        With ``outputs="Csv"``: turn output columns of numbers into numbers,
+        as :func:`job_outputs` does (ids and codes such as ``02134`` stay
+        text); ``False`` keeps every output cell as text.
+    journal : path, optional
+        Record each row's uploads, its queued job and its end: running the
+        same frame again with the same journal after a crash or Ctrl-C
+        follows the jobs already queued instead of queuing new ones, and
+        sends only the rows that have not started.
+    on_row : callable, optional
+        Called as ``on_row(pos, ending)`` each time a job's row ends (``pos``
+        is the row's position in the frame; ``ending.ok``,
+        ``ending.error_type`` and ``ending.error`` say how).  Rows refused
+        before sending are not reported.
+
+    Returns
+    -------
+    JobsResult
+        Unpacks into ``(success, failure)``.  Both hold ``RecordID``, the
+        input columns unchanged, then ``JobId``, ``Status``, ``Disposition``,
+        ``QueuedAt`` (the Server's creation time), ``EndedAt`` (UTC, when
+        axframe saw the end), ``Seconds`` (from just before the queuing
+        request to the end, as axframe saw it), ``StatusRequests``,
+        ``Messages`` (the engine's messages, one per line) and ``Outputs``
+        (JSON list of ``{id, name, formats}``).  ``failure`` adds
+        ``StatusCode``, ``ErrorType``, ``Error`` and ``Response`` (the
+        Server's last answer).  ``result.summary`` is a :class:`JobSummary`;
+        ``result.outputs`` and ``result.output_failures`` the outputs, if
+        asked for.
+
+    Raises
+    ------
+    FrameError, ConfigurationError
+        Before anything is sent (no RecordID or workflowId column, bad
+        options).  Problems of single rows never raise.
+    """
+    options = JobOptions(api, question_columns, files, files_root, outputs, output_folder, max_queued, job_timeout,
+                         cancel_on_timeout, warnings_fail, poll_interval, infer_types)
+    return run_jobs_with(conn, frame, options, RunOptions(max_workers, progress, journal, on_row))
+
+
+def run_jobs_with(conn: Connection, frame: Any, options: JobOptions, run: RunOptions) -> JobsResult:
+    """:func:`run_jobs` with its options as objects."""
+    started = time.perf_counter()
+    api = api_for(conn, options.api)
+    options = _checked(options)
+    output_fmt = output_format(options.outputs) if options.outputs is not None else None
+    if run.max_workers == "auto":
+        run = run.but(max_workers=8)  # jobs are paced by max_queued, not by finding a rate
+    df = input_frame(frame)
+    answer_columns = question_columns(df, options.question_columns)
+    named_files = _file_questions(options.files, answer_columns, df)
+    records = df.to_dict("records")
+    keys = [frames.record_key(r[frames.RECORD_ID]) for r in records]
+    refused: dict[int, Ending] = {pos: Ending.refused(p.error_type, p.error)
+                                  for pos, p in frames.record_id_problems([r[frames.RECORD_ID] for r in records]).items()}
+    planned: list[Job] = []
+    for pos, record in enumerate(records):
+        if pos in refused:
+            continue
+        job = plan_job(pos, keys[pos], record, api, answer_columns)
+        if isinstance(job, Job):
+            planned.append(job)
+        else:
+            refused[pos] = Ending.refused(*job)
+    # the Server is asked for File Browse questions only where some answer is a local file
+    browse = file_browse_questions(conn, {job.workflow_id for job in planned
+                                          if any(local_file(a["value"]) for a in job.answers)}) \
+        if named_files is None and not conn.legacy else {}
+    root = Path(options.files_root).expanduser() if options.files_root is not None else Path.cwd()
+    state = _Run(conn, api, options, output_fmt)
+    rows = []
+    for job in planned:
+        problem = plan_uploads(job, named_files or set(), browse.get(job.workflow_id, set()), root, conn.legacy)
+        if problem is not None:
+            refused[job.pos] = Ending.refused(*problem)
+            continue
+        state.jobs[job.pos] = job
+        record_id = records[job.pos][frames.RECORD_ID]
+        rows.append(Row(job.pos, job.key, (lambda job=job, record_id=record_id: state.program(job, record_id)),
+                        digest(api.name, job.plan()) if run.journal is not None else ""))
+    summary = JobSummary("run_jobs")
+    hook = _Counted(summary, state)
+    try:
+        result, endings = run_rows(conn, df, rows, refused, spec=JOBS, summary=summary, options=run,
+                                   action="run_jobs", started=started, max_active=options.max_queued,
+                                   engine_hook=hook)
+    except KeyboardInterrupt:
+        if options.cancel_on_timeout and run.journal is None:
+            state.cancel_active()
+        elif run.journal is not None:
+            log.warning("axframe: interrupted; this run's jobs are left running: run it again with the same "
+                        "journal to follow them")
+        raise
+    if output_fmt is None:
+        return JobsResult(result.success, result.failure, summary)
+    _outputs_of_replayed(conn, state, records, endings, run)
+    items = [item for pos in sorted(state.output_items) for item in state.output_items[pos]]
+    outs = outputs_result(items, output_fmt, options.infer_types, time.perf_counter() - started)
+    summary.outputs, summary.output_failures = outs.summary.succeeded, outs.summary.failed
+    summary.elapsed = time.perf_counter() - started
+    return JobsResult(result.success, result.failure, summary, outs.success, outs.failure)
+
+
+class _Counted:
+    """Fills the summary with the run's own figures once the engine has run (before it is shaped and logged)."""
+
+    def __init__(self, summary: JobSummary, state: "_Run") -> None:
+        self.summary, self.state = summary, state
+
+    def __call__(self, engine: Engine) -> None:
+        for name, value in self.state.stats.items():
+            setattr(self.summary, name, value)
+        self.summary.max_in_flight = engine.max_in_flight
+
+
+def _outputs_of_replayed(conn: Connection, state: _Run, records: list[dict], endings: list[Ending],
+                         run: RunOptions) -> None:
+    """A resumed run: the outputs of the jobs that had ended in an earlier run are fetched now."""
+    assert state.output_fmt is not None
+    fmt = state.output_fmt
+    replayed = [(pos, e) for pos, e in enumerate(endings) if e.ok and e.from_journal and e.values.get("JobId")]
+    if not replayed:
+        return
+
+    def program(pos: int, ending: Ending) -> Program:
+        listed = ending.values.get("Outputs")
+        outputs = normal_outputs(json.loads(listed) if isinstance(listed, str) else listed)
+        state.output_items[pos] = yield from fetch_outputs(conn, records[pos][frames.RECORD_ID],
+                                                           str(ending.values["JobId"]), outputs, fmt, state.folder)
+        return Ending(True)
+
+    from ..engine.rows import workers_for
+
+    workers, _ = workers_for(conn, run.max_workers)
+    Engine(conn, workers=workers).run([Row(pos, str(pos), (lambda pos=pos, e=e: program(pos, e)))
+                                       for pos, e in replayed])
