@@ -591,7 +591,7 @@ _LEGACY = [
 
 
 def _build() -> tuple[Endpoint, ...]:
-    v3 = [_v3_endpoint(*row) for row in _V3]
+    v3 = [_v3_endpoint(*row) for row in _V3]  # type: ignore[arg-type]  # rows of 4 or 5 items
     return tuple(v3 + _LEGACY)
 
 

@@ -108,8 +108,9 @@ def run_demo(folder: Path, workers: int = 8, out: Callable[[str], None] = print)
         out("6. The Regional Sales Forecast app run once per row of job_answers.csv")
         answers = read_frame(inputs / "job_answers.csv")
         answers["workflowId"] = [workflow_ids.get(w, w) for w in answers.pop("workflow")]
-        jobs = step("jobs", run_jobs(conn, answers, outputs="Csv", progress=False), "jobs.xlsx")
-        if getattr(jobs, "outputs", None) is not None and len(jobs.outputs):
+        jobs = run_jobs(conn, answers, outputs="Csv", progress=False)
+        step("jobs", jobs, "jobs.xlsx")
+        if jobs.outputs is not None and len(jobs.outputs):
             out(f"      outputs gathered into one frame: {len(jobs.outputs)} rows, "
                 f"columns {', '.join(map(str, jobs.outputs.columns))}")
         conn.close()

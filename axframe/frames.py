@@ -230,7 +230,8 @@ def _from_columns(endpoint: Endpoint, record: dict, columns: list[str]) -> Any:
         value = record.get(column)
         if is_missing(value):
             continue
-        value = schemas.coerce(value.item() if hasattr(value, "item") else value, _nested_schema(schema, column))
+        plain = value.item() if hasattr(value, "item") else value  # type: ignore[union-attr]  # numpy scalars
+        value = schemas.coerce(plain, _nested_schema(schema, column))
         parts = column.split(".")
         node = body
         for part in parts[:-1]:

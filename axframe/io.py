@@ -392,7 +392,7 @@ def _join_parts(frame: pd.DataFrame) -> pd.DataFrame:
     columns = list(frame.columns)
     drop: list[str] = []
     for i, base in enumerate(columns):
-        parts = []
+        parts: list[str] = []
         while i + 1 + len(parts) < len(columns):
             match = _PART.match(columns[i + 1 + len(parts)])
             if not match or match["base"] != base or int(match["n"]) != len(parts) + 2:
@@ -879,5 +879,5 @@ def write_results(result: Any, path: PathLike, *, input_path: PathLike | None = 
     _replace(targets[0], writes[0])
     _replace(targets[1], writes[1])
     text = json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n"
-    _replace(targets[2], lambda t: t.write_text(text, encoding="utf-8"))
+    _replace(targets[2], lambda t: None if t.write_text(text, encoding="utf-8") else None)
     return targets

@@ -69,7 +69,7 @@ def workflow_contract(view: dict, changes: dict) -> dict:
     """A workflow's update contract: its settings, and the published (or named) version's run-as credential."""
     contract = _project(view, "UpdateWorkflowContract")
     version_id = changes.get("versionId") or view.get("publishedVersionId")
-    version = next((v for v in view.get("versions") or [] if v.get("versionId") == version_id), {})
+    version: dict = next((v for v in view.get("versions") or [] if v.get("versionId") == version_id), {})
     contract.update(versionId=version_id, makePublished=True,
                     workflowCredentialType=version.get("workflowCredentialType") or "Default",
                     credentialId=version.get("credentialId") or "")

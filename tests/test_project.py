@@ -58,3 +58,25 @@ def test_ci_runs_every_leg_whatever_the_first_does():
     assert len(legs) >= 2
     assert ci.count("failed+=(") >= len(legs) and ci.rstrip().splitlines()[-1].startswith("echo")
     assert "exit 1" in ci.split("failed[@]")[-2] + ci.split("failed[@]")[-1]
+
+
+def test_the_facts_beside_the_checkout_are_there():
+    """The Swagger-driven tests (conformance, catalogue, schemas) skip without ``../shared``; CI must not."""
+    import os
+
+    from .conftest import SWAGGER
+
+    if SWAGGER.exists():
+        return
+    message = (f"{SWAGGER} is missing: the tests that read the Server's own Swagger (conformance, catalogue, "
+               "schemas) were skipped")
+    if os.environ.get("AXFRAME_REQUIRE_SHARED"):
+        raise AssertionError(message)
+    import pytest
+
+    pytest.skip(message)
+
+
+def test_ci_requires_the_facts():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "export AXFRAME_REQUIRE_SHARED=1" in ci

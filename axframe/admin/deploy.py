@@ -21,6 +21,7 @@ Choices where the Server's documentation is silent
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -539,7 +540,7 @@ def deploy_with(conn: Connection, folder: str | os.PathLike, options: DeployOpti
     deployment = _Deployment(conn, options)
     _check_owner(conn, deployment, options.owner, options.collections)
     items, refused_files = _files(root, options)
-    rows = [Row(pos, item.rel, (lambda item=item: deployment.program(item)),
+    rows = [Row(pos, item.rel, functools.partial(deployment.program, item),
                 digest("deploy", item.rel, item.digest, item.name, item.workflow_id) if run.journal is not None else "")
             for pos, item in enumerate(items) if pos not in refused_files]
     df = pd.DataFrame({frames.RECORD_ID: pd.array(range(1, len(items) + 1), dtype="int64")})

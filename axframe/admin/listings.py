@@ -12,6 +12,7 @@ in the catalogue (``Endpoint.paging``).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -121,7 +122,7 @@ class Pager:
 
     def _fetch_many(self, numbers: list[int]) -> list[list]:
         engine = Engine(self.conn, workers=min(self.workers, len(numbers)))
-        endings = engine.run([Row(i, str(n), (lambda n=n: self._page(n))) for i, n in enumerate(numbers)])
+        endings = engine.run([Row(i, str(n), functools.partial(self._page, n)) for i, n in enumerate(numbers)])
         return [endings[i].values["items"] for i in range(len(numbers))]
 
     def _start(self) -> tuple[list[list], int]:

@@ -47,6 +47,7 @@ Choices where the Server's documentation is silent
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -867,7 +868,7 @@ def migrate_with(source: Connection, target: Connection, frame: Any, options: Mi
     folder = Path(tempfile.mkdtemp(prefix="axframe-migrate-")) if own_dir else Path(options.package_dir)  # type: ignore[arg-type]
     folder.mkdir(parents=True, exist_ok=True)
     migration = _Migration(source, target, options, folder)
-    rows = [Row(pos, frames.record_key(records[pos][frames.RECORD_ID]), (lambda spec=spec: migration.program(spec)),
+    rows = [Row(pos, frames.record_key(records[pos][frames.RECORD_ID]), functools.partial(migration.program, spec),
                 digest("migrate", spec.__dict__, options.existing) if run.journal is not None else "")
             for pos, spec in sorted(specs.items())]
     if options.dry_run:

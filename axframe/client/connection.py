@@ -287,7 +287,8 @@ class Connection:
                 if gate is not None:
                     gate.release(self._clock() - sent_at, failure=True)
                 self._count("calls")
-                applied = "" if call.idempotent or not 200 <= exc.status < 300 else "; the Server did make the change"
+                applied = "" if call.idempotent or exc.status is None or not 200 <= exc.status < 300 \
+                    else "; the Server did make the change"
                 return Outcome(exc.status, error_type=ErrorType.ANSWER_REFUSED,
                                error=f"{exc.reason}: it was not read{applied}", attempts=attempt,
                                elapsed=self._clock() - started)

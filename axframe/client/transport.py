@@ -81,7 +81,7 @@ def classify(exc: requests.RequestException) -> tuple[str, str]:
     if isinstance(exc, requests.exceptions.SSLError):
         return retrying.NOT_SENT, "the TLS handshake failed (certificate?)"
     if isinstance(exc, requests.ConnectionError):
-        chain = []
+        chain: list[BaseException] = []
         inner: BaseException | None = exc
         while inner is not None and len(chain) < 8:
             chain.append(inner)
@@ -149,13 +149,22 @@ class _NotSent(ConnectionRefusedError):
     """Nothing of the request was taken (counts as a connection that could not be opened)."""
 
 
+def _body_bytes(body: Any) -> bytes:
+    """A prepared request's body as bytes (text, bytes, a file or chunks)."""
+    if not body:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    if hasattr(body, "read"):
+        return _body_bytes(body.read())
+    return b"".join(_body_bytes(part) for part in body)
+
+
 def _environ(request: requests.PreparedRequest) -> dict:
     parts = urlsplit(request.url or "")
-    body = request.body or b""
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    if not isinstance(body, (bytes, bytearray)):  # a file or generator body (multipart uploads are bytes)
-        body = b"".join(part if isinstance(part, bytes) else str(part).encode("utf-8") for part in body)
+    body = _body_bytes(request.body)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method or "GET",
         "SCRIPT_NAME": "",

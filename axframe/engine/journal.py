@@ -46,6 +46,7 @@ import hashlib
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -275,7 +276,7 @@ def _apply(state: JournalState, entry: dict) -> None:
 # the operating system's lock
 # --------------------------------------------------------------------------
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _lock(handle: IO[bytes]) -> None:

@@ -35,6 +35,7 @@ here, with the same guarantees:
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import logging
@@ -303,7 +304,7 @@ class Engine:
                 if not step.future.done():
                     with self._cond:
                         self._awaiting += 1
-                    step.future.add_done_callback(lambda future, running=running: self._resume(running, future))
+                    step.future.add_done_callback(functools.partial(self._resume, running))
                     return
                 running.value, running.error = _result(step.future)
                 continue

@@ -9,6 +9,7 @@ program, for ``run_jobs(outputs=...)``.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -329,7 +330,7 @@ def job_outputs(conn: Connection, frame: Any, format: str = "Csv", *,
         found[pos] = yield from _outputs_of(conn, chosen.status, rec, has_outputs, fmt, target)
         return Ending(True)
 
-    rows = [Row(pos, frames.record_key(rec[frames.RECORD_ID]), (lambda pos=pos, rec=rec: program(pos, rec)))
+    rows = [Row(pos, frames.record_key(rec[frames.RECORD_ID]), functools.partial(program, pos, rec))
             for pos, rec in enumerate(records)]
     Engine(conn, workers=workers, gate=gate, progress=Progress(len(rows), "job_outputs", progress)).run(rows)
     items = [item for pos in sorted(found) for item in found[pos]]

@@ -10,6 +10,7 @@ and the end of their job at once.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -598,7 +599,7 @@ def run_jobs_with(conn: Connection, frame: Any, options: JobOptions, run: RunOpt
             continue
         state.jobs[job.pos] = job
         record_id = records[job.pos][frames.RECORD_ID]
-        rows.append(Row(job.pos, job.key, (lambda job=job, record_id=record_id: state.program(job, record_id)),
+        rows.append(Row(job.pos, job.key, functools.partial(state.program, job, record_id),
                         digest(api.name, job.plan()) if run.journal is not None else ""))
     summary = JobSummary("run_jobs")
     hook = _Counted(summary, state)
@@ -654,5 +655,5 @@ def _outputs_of_replayed(conn: Connection, state: _Run, records: list[dict], end
     from ..engine.rows import workers_for
 
     workers, _ = workers_for(conn, run.max_workers)
-    Engine(conn, workers=workers).run([Row(pos, str(pos), (lambda pos=pos, e=e: program(pos, e)))
+    Engine(conn, workers=workers).run([Row(pos, str(pos), functools.partial(program, pos, e))
                                        for pos, e in replayed])
