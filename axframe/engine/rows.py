@@ -54,7 +54,7 @@ from .journal import Journal, JournalState
 from .progress import Progress
 from .shape import Ending
 
-__all__ = ["Send", "Wait", "Remember", "Await", "Shared", "Step", "Program", "Row", "Engine", "IN_FLIGHT",
+__all__ = ["Send", "Wait", "Remember", "Await", "Shared", "Turns", "Step", "Program", "Row", "Engine", "IN_FLIGHT",
            "workers_for"]
 
 log = logging.getLogger("axframe")
@@ -424,6 +424,32 @@ class Shared:
             raise
         future.set_result(value)
         return value
+
+
+class Turns:
+    """One program at a time per key, the others waiting their turn without holding a thread.
+
+    ``done = yield from turns.take(key)`` ... ``done()``: between the two, no other program of the run
+    holds *key*'s turn.  Call ``done()`` in a ``finally``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tails: dict[Any, Future] = {}
+
+    def take(self, key: Any) -> Generator[Step, Any, Callable[[], None]]:
+        mine: Future = Future()
+        with self._lock:
+            before = self._tails.get(key)
+            self._tails[key] = mine
+        if before is not None:
+            yield Await(before)
+
+        def done() -> None:
+            if not mine.done():
+                mine.set_result(None)
+
+        return done
 
 
 def _answer(outcome: Outcome) -> dict:

@@ -78,18 +78,22 @@ class Cost:
 def run_rows(conn: Connection, df: pd.DataFrame, rows: Sequence[Row], refused: Mapping[int, Ending], *,
              spec: Shape, summary: Summary, options: RunOptions, action: str, started: float,
              max_active: int | None = None, also: Sequence[Connection] = (),
-             engine_hook: Callable[[Engine], None] | None = None) -> tuple[Result, list[Ending]]:
+             engine_hook: Callable[[Engine], None] | None = None,
+             on_journal: Callable[[JournalState], None] | None = None) -> tuple[Result, list[Ending]]:
     """Run *rows* (the rows of *df* not in *refused*) and shape every row's ending.
 
     *action* names the journal's run (a journal of another action is refused); *also* are other
     connections the programs send on (their calls count in the summary too); *engine_hook* sees the
-    engine after it ran (or was interrupted), for figures of its own.
+    engine after it ran (or was interrupted), for figures of its own; *on_journal* sees what the journal
+    held when it was opened, before any row runs.
     """
     cost = Cost(conn, *also)
     endings: dict[int, Ending] = dict(refused)
     journal = Journal(options.journal, action) if options.journal is not None else None
     state = journal.open() if journal is not None else JournalState()
     try:
+        if on_journal is not None:
+            on_journal(state)
         todo = _from_journal(rows, state, endings) if journal is not None else list(rows)
         workers, gate = workers_for(conn, options.max_workers)
         bar = Progress(len(todo), action, options.progress, rows=len(df))

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Generator, Iterable
 
 import pandas as pd
 
@@ -28,13 +28,14 @@ from ..client.call import Call, Outcome
 from ..client.connection import Connection
 from ..client.secrets import redact, scrub
 from ..engine.journal import digest
-from ..engine.rows import Engine, Program, Remember, Row, Send, Wait
+from ..engine.rows import Engine, Program, Remember, Row, Send, Step, Wait
 from ..engine.run import RunOptions, run_rows
 from ..engine.shape import Ending, Result, Shape, Summary
 from ..errors import ConfigurationError, ErrorType, FrameError
 from .outputs import DEFAULT_OUTPUT_DIR, OutputItem, fetch_outputs, normal_outputs, output_format, outputs_result
 from .plan import (JOB_COLUMNS, QUESTIONS, Api, Job, api_for, endpoint_path, input_frame, plan_job,
                    question_columns)
+from .inflight import QUEUE_AGAIN, Claims
 from .uploads import file_browse_questions, local_file, plan_uploads, upload
 
 __all__ = ["run_jobs", "JobOptions", "JobsResult", "JobSummary", "JOBS", "DEFAULT_MAX_QUEUED",
@@ -239,12 +240,15 @@ def _values(job: Job) -> dict[str, Any]:
 class _Run:
     """What the programs of one run share: the settings, and the counters of the summary."""
 
-    def __init__(self, conn: Connection, api: Api, options: JobOptions, output_fmt: str | None):
+    def __init__(self, conn: Connection, api: Api, options: JobOptions, output_fmt: str | None,
+                 journaled: bool = False):
         self.conn, self.api, self.options = conn, api, options
+        self.journaled = journaled
         self.first, self.cap = options.poll_interval
         self.output_fmt = output_fmt
         self.folder = Path(options.output_folder or DEFAULT_OUTPUT_DIR)
         self.jobs: dict[int, Job] = {}
+        self.claims = Claims(conn, api)
         self.output_items: dict[int, list[OutputItem]] = {}
         self.stats = {"jobs": 0, "status_requests": 0, "warnings": 0, "timed_out": 0, "cancelled": 0,
                       "uploads": 0}
@@ -262,16 +266,44 @@ class _Run:
             if reference is None:
                 return self._failed(outcome, f"uploading {answers[index]['name']!r} ({path}) failed")
             answers[index]["value"] = reference
-        job.submitted = yield Remember(time.time())
-        queued = yield Send(_enqueue(self.conn, self.api, job, answers))
+        queued = yield from self._queue(job, answers)
         problem = self._queued(job, queued)
         if problem is not None:
             return problem
         ending = yield from self._follow(job, queued)
+        if queued.journal == "adopted":
+            ending.note = f"reconciled: job {job.job_id}, queued by an earlier run, was found and followed"
         if ending.ok and self.output_fmt is not None and job.outputs:
             self.output_items[job.pos] = yield from fetch_outputs(self.conn, record_id, job.job_id, job.outputs,
                                                                   self.output_fmt, self.folder)
         return ending
+
+    def _queue(self, job: Job, answers: list[dict]) -> Generator[Step, Any, Outcome]:
+        """Queue the job; with a journal, in the workflow's turn, until its id is journaled (see :mod:`.inflight`)."""
+        done = (yield from self.claims.turns.take(job.workflow_id)) if self.journaled else None
+        try:
+            job.submitted = yield Remember(time.time())
+            queued = yield Send(_enqueue(self.conn, self.api, job, answers))
+            if queued.journal == "in_flight":  # an earlier run stopped while queuing it: was it queued?
+                queued = yield from self._settle(job, answers)
+            view = queued.value() if queued.ok else None
+            if self.journaled and isinstance(view, dict) and view.get("id"):
+                yield Remember({"job": str(view["id"])})  # the answer and the job journaled, before the turn passes
+        finally:
+            if done is not None:
+                done()
+        return queued
+
+    def _settle(self, job: Job, answers: list[dict]) -> Generator[Step, Any, Outcome]:
+        """The queuing left in flight by an earlier run: queue it now, follow the job it made, or say why not."""
+        decision, detail = yield from self.claims.settle(job)
+        if decision == QUEUE_AGAIN:
+            return (yield Send(_enqueue(self.conn, self.api, job, answers)))
+        if decision == "adopt":
+            found = yield Send(_look(self.conn, self.api, str(detail)))
+            found.journal = "adopted"
+            return found
+        return Outcome(None, error_type=ErrorType.OUTCOME_UNKNOWN, error=detail, journal="in_flight")
 
     def _failed(self, outcome: Outcome, note: str | None = None) -> Ending:
         error = outcome.error or f"status {outcome.status}"
@@ -283,19 +315,20 @@ class _Run:
         """Take in the answer to queuing; an ending when there is no job to follow."""
         if outcome.journal == "in_flight":
             return Ending.failed(ErrorType.OUTCOME_UNKNOWN,
-                                 f"an earlier run stopped while queuing this row's job, so the Server may or may "
-                                 f"not have queued it; it was not queued again. Look at the jobs of workflow "
-                                 f"{job.workflow_id} (ax.get(conn, 'workflows.jobs', ...)), then run this row "
-                                 "without the journal if it is still needed", sent=False)
+                                 f"an earlier run stopped while queuing this row's job, and {outcome.error}; it was "
+                                 f"not queued again. Look at the jobs of workflow {job.workflow_id} "
+                                 "(ax.get(conn, 'workflows.jobs', ...)), then run this row without the journal if it "
+                                 "is still needed", sent=False)
         if not outcome.ok:
             return self._failed(outcome)
         view = outcome.value()
         if not isinstance(view, dict) or not view.get("id"):
             return Ending.failed(ErrorType.HTTP_ERROR, "the Server's answer to queuing the job holds no job id",
                                  status=outcome.status, response=scrub(outcome.text), values=_values(job))
-        if outcome.journal != "answered":
+        if outcome.journal not in ("answered", "adopted"):
             self.count("jobs")
         job.job_id = str(view["id"])
+        self.claims.hold(job.job_id)
         job.queued_at = str(view.get("createDateTime") or view.get("createDate") or "")
         job.status = str(view.get("status") or "")
         job.active = True
@@ -590,7 +623,7 @@ def run_jobs_with(conn: Connection, frame: Any, options: JobOptions, run: RunOpt
                                           if any(local_file(a["value"]) for a in job.answers)}) \
         if named_files is None and not conn.legacy else {}
     root = Path(options.files_root).expanduser() if options.files_root is not None else Path.cwd()
-    state = _Run(conn, api, options, output_fmt)
+    state = _Run(conn, api, options, output_fmt, journaled=run.journal is not None)
     rows = []
     for job in planned:
         problem = plan_uploads(job, named_files or set(), browse.get(job.workflow_id, set()), root, conn.legacy)
@@ -606,7 +639,8 @@ def run_jobs_with(conn: Connection, frame: Any, options: JobOptions, run: RunOpt
     try:
         result, endings = run_rows(conn, df, rows, refused, spec=JOBS, summary=summary, options=run,
                                    action="run_jobs", started=started, max_active=options.max_queued,
-                                   engine_hook=hook)
+                                   engine_hook=hook,
+                                   on_journal=functools.partial(state.claims.load, jobs=list(state.jobs.values())))
     except KeyboardInterrupt:
         if options.cancel_on_timeout and run.journal is None:
             state.cancel_active()

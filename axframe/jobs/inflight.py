@@ -1,0 +1,120 @@
+"""A job whose queuing was in flight when an earlier run stopped: was it queued?
+
+The Server's job views carry no answers, so a queued job cannot be told
+apart from another of the same workflow by what it was asked.  What can be
+known: the jobs of the workflow that no row of the journal holds, created
+around the time the row went out (the row journals that time before it
+queues).  With a journal, the rows of one workflow queue one at a time
+(:class:`~axframe.engine.rows.Turns`: queuing takes milliseconds, jobs take
+far longer), and each holds its turn until its job id is journaled; so a stop
+leaves at most one queuing of a workflow in flight, and no job of the run is
+unheld while another row settles.  A row left in flight settles in its turn,
+from a fresh listing:
+
+- no such job: it was not queued; it is queued now;
+- one such job, and this the only row of the workflow left in flight: it is
+  this row's job; the row follows it (and journals it);
+- anything else (rare: two stops in a row, each in the middle of a queuing):
+  which job is whose cannot be told; the row fails as ``OutcomeUnknown`` and
+  is never queued again (the jobs that exist run on).
+
+So a resumed run never queues a job twice, and queues again only what
+provably never reached the Server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from typing import Any, Generator, Iterable
+
+from .. import catalogue
+from ..client.call import Call
+from ..client.connection import Connection
+from ..engine.journal import JournalState
+from ..engine.rows import Send, Step, Turns
+from ..schemas import parse_datetime
+from .plan import Api, Job, endpoint_path
+
+__all__ = ["Claims", "QUEUE_AGAIN", "UNKNOWN", "WINDOW"]
+
+WINDOW = 120.0  # seconds around the journaled send time a job may carry as its creation time (clock skew)
+QUEUE_AGAIN, UNKNOWN = "queue again", "unknown"
+
+
+class Claims:
+    """The jobs the rows of a run hold, and what became of the queuings left in flight."""
+
+    def __init__(self, conn: Connection, api: Api) -> None:
+        self.conn, self.api = conn, api
+        self.held: set[str] = set()
+        self.in_flight: Counter[str] = Counter()  # workflow id -> rows left in flight while queuing
+        self.turns = Turns()  # with a journal: one queuing in flight per workflow at a time
+        self._lock = threading.Lock()
+
+    def load(self, state: JournalState, jobs: Iterable[Job]) -> None:
+        """What the journal holds: every job a row has, and the rows left in flight (by workflow)."""
+        for entry in state.finished.values():
+            job_id = (entry.get("Values") or {}).get("JobId")
+            if job_id:
+                self.held.add(str(job_id))
+        for steps in state.steps.values():
+            for step in steps.values():
+                self.held.update(_ids((step.get("answer") or {}).get("text")))
+        waiting = state.in_flight
+        for key, steps in state.steps.items():
+            for step in steps.values():
+                if step.get("fact") and isinstance(step["fact"], dict) and step["fact"].get("job"):
+                    self.held.add(str(step["fact"]["job"]))
+        for job in jobs:
+            if job.key in waiting:
+                self.in_flight[job.workflow_id] += 1
+
+    def hold(self, job_id: str) -> None:
+        with self._lock:
+            self.held.add(job_id)
+
+    def settle(self, job: Job) -> Generator[Step, Any, tuple[str, str | None]]:
+        """Steps that decide about *job*'s queuing left in flight: ``(QUEUE_AGAIN, None)``, ``("adopt", job id)``
+        or ``(UNKNOWN, why)``."""
+        listing = yield from self._jobs_of(job.workflow_id)
+        if listing is None:
+            return UNKNOWN, "its jobs could not be listed"
+        near = [view for view in listing if _created_near(view, job.submitted)]
+        with self._lock:
+            free = [str(view["id"]) for view in near if str(view.get("id")) not in self.held]
+            waiting = self.in_flight[job.workflow_id]
+            self.in_flight[job.workflow_id] -= 1
+            if not free:
+                return QUEUE_AGAIN, None
+            if len(free) == 1 and waiting == 1:
+                self.held.add(free[0])
+                return "adopt", free[0]
+        return UNKNOWN, (f"{len(free)} job(s) of workflow {job.workflow_id} that no row holds were created then, "
+                         f"for {waiting} row(s) whose queuing was in flight, so which is whose cannot be told")
+
+    def _jobs_of(self, workflow_id: str) -> Generator[Step, Any, list | None]:
+        name = "workflows.jobs" if self.api.name == "v3" else "v1.workflow_jobs"
+        endpoint = catalogue.find(name)
+        param = "workflowId" if self.api.name == "v3" else "appId"
+        outcome = yield Send(Call("GET", endpoint_path(self.conn, endpoint, **{param: workflow_id}), endpoint))
+        views = outcome.value() if outcome.ok else None
+        return [v for v in views if isinstance(v, dict) and v.get("id")] if isinstance(views, list) else None
+
+
+def _ids(text: Any) -> set[str]:
+    try:
+        value = json.loads(text) if isinstance(text, str) and text.startswith("{") else None
+    except ValueError:
+        return set()
+    return {str(value["id"])} if isinstance(value, dict) and value.get("id") else set()
+
+
+def _created_near(view: dict, sent: float) -> bool:
+    stamp = view.get("createDate") or view.get("createDateTime")
+    try:
+        created = parse_datetime(stamp).timestamp() if isinstance(stamp, str) else None
+    except ValueError:
+        created = None
+    return created is None or abs(created - sent) <= WINDOW
