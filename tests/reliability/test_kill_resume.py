@@ -120,7 +120,7 @@ def _many_workflows(count: int) -> dict:
 
 @pytest.mark.slow
 def test_migrate_killed_and_resumed_publishes_each_workflow_once(tmp_path):
-    from ..migrate.conftest import without_workflows
+    from ..admin.conftest import without_workflows
 
     count = 40
     with Emulator(_many_workflows(count)) as source, Emulator(without_workflows(), random_seed=7) as target:
