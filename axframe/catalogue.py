@@ -160,6 +160,7 @@ class Endpoint:
     curator_only: bool = False
     success_codes: tuple[int, ...] = (200,)
     legacy: bool = False  # also served under /gallery/api/ with OAuth1 signing
+    json_answer: bool = True  # its success answers are JSON (else empty, or a file when binary)
     # behaviour
     natural_key: NaturalKey | None = None  # reconciles an unknown create
     merge: Merge | None = field(default=None, hash=False, compare=False)  # a full-record PUT
@@ -397,6 +398,8 @@ def _v3_endpoint(name: str, op_id: str, macro: str, doc: str, behaviour: dict | 
         binary=op["binary"],
         curator_only=_CURATOR_OVERRIDES.get(op_id, op["curatorOnly"]),
         success_codes=successes or (200,),
+        json_answer=any(op["responses"].get(code) for code in op["responses"] if code.startswith("2"))
+        and not op["binary"],
         **(behaviour or {}),
     )
 

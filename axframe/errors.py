@@ -228,6 +228,7 @@ class ErrorType(str, Enum):
     TIMEOUT = "Timeout"
     OUTCOME_UNKNOWN = "OutcomeUnknown"
     ANSWER_REFUSED = "AnswerRefused"  # an answer too large or too slow to read (max_answer_bytes, answer_deadline)
+    UNEXPECTED_ANSWER = "UnexpectedAnswer"  # a 2xx that is not what the endpoint answers (an HTML sign-in page...)
     # steps around the call
     MERGE_FAILED = "MergeFailed"
     SAVE_FAILED = "SaveFailed"

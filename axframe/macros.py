@@ -147,7 +147,11 @@ def _one_call(endpoint: catalogue.Endpoint, plan: frames.Planned, key: str, targ
                                  "it was not sent again. Check the Server, then run this row without the journal if "
                                  "it is still needed", sent=False)
         outcome = yield Send(call)
-    note = ""
+    note = outcome.note
+    if outcome.journal == "resent" and call.method == "DELETE" and outcome.status == 404:
+        note = ("reconciled: the delete had taken effect in an earlier run whose answer was lost; sent again, it "
+                "found nothing left to delete")
+        return Ending(True, outcome.status, scrub(outcome.text), note=note)
     if outcome.error_type == ErrorType.OUTCOME_UNKNOWN and reconcile and can_reconcile(endpoint):
         outcome, note = yield from reconciling(endpoint, call, outcome)
         if outcome.ok:
@@ -162,7 +166,7 @@ def _one_call(endpoint: catalogue.Endpoint, plan: frames.Planned, key: str, targ
         except OSError as exc:
             return Ending.failed(ErrorType.SAVE_FAILED, f"could not save the download: {exc}", status=outcome.status)
         return Ending(True, outcome.status, "", values={"File": str(path), "Bytes": len(outcome.content)})
-    return Ending(True, outcome.status, scrub(outcome.text))
+    return Ending(True, outcome.status, scrub(outcome.text), note=note)
 
 
 def _merge(endpoint: catalogue.Endpoint, plan: frames.Planned) -> Generator[Step, Any, Ending | None]:

@@ -11,6 +11,8 @@ every one is registered with :func:`~axframe.client.secrets.register_secret`.
 from __future__ import annotations
 
 import logging
+import math
+import re
 import threading
 import time
 from typing import Callable
@@ -18,7 +20,7 @@ from typing import Callable
 import requests
 
 from ..errors import AnswerRefused, AuthenticationError, ServerUnreachable, proxy_note
-from .limits import read_bounded
+from .limits import expired, read_bounded, watch
 from .secrets import forget_secret, mask, register_secret
 from .transport import redirect_refusal
 
@@ -27,12 +29,15 @@ __all__ = ["TokenAuth", "oauth1_auth", "OAUTH1_TRANSPORTS", "LET_THROUGH"]
 log = logging.getLogger("axframe")
 
 _MAX_TOKEN_ANSWER = 1 << 20  # a token answer is a few hundred bytes
+_DEFAULT_LIFETIME = 3599.0  # what Servers answer (reference 2.1)
+_MAX_LIFETIME = 86400.0  # a lifetime beyond a day is taken for a mistake
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a header value can carry as a bearer token
 # Answers that prove the Server let the key through to the endpoint (it checks authorization first).
 LET_THROUGH = frozenset({400, 403, 404, 405, 409, 413, 415})
 # New tokens refused at once on an endpoint the key was let through to, taken for expiries before the
 # endpoint must be let through again (bounds the tokens spent if the user loses a role mid-run).
 _MAX_DOUBTS = 3
-_MAX_TOKENS_PER_CALL = 3
+_MAX_TOKENS_PER_CALL = 10
 
 
 class _NoAuth(requests.auth.AuthBase):
@@ -50,7 +55,7 @@ class TokenAuth(requests.auth.AuthBase):
 
     def __init__(self, token_url: str, client_id: str, client_secret: str, *, session: requests.Session,
                  timeout: float | tuple[float, float] = 30.0, clock: Callable[[], float] = time.monotonic,
-                 max_margin: float = 60.0):
+                 max_margin: float = 60.0, deadline: float | None = 120.0):
         register_secret(client_id)
         register_secret(client_secret)
         self.token_url = token_url
@@ -60,11 +65,13 @@ class TokenAuth(requests.auth.AuthBase):
         self._timeout = timeout
         self._clock = clock
         self._max_margin = max_margin
+        self._deadline = deadline
         self._lock = threading.Lock()
         self._token: str | None = None
         self._previous: str | None = None
         self._renew_at = 0.0
         self._use_form = False
+        self._warned_lifetime = False
         self.requested = 0  # tokens asked for (for the token-economy benchmark)
         self.lifetime: float | None = None
         # the token got (or adopted) after 401s, and the endpoints that refused its predecessor -> doubted yet;
@@ -124,7 +131,8 @@ class TokenAuth(requests.auth.AuthBase):
         asking on would only burn tokens -- unless the Server has let this key through to this endpoint
         before, in which case the new token has expired too (believed up to ``_MAX_DOUBTS`` times until
         the endpoint lets the key through again).  The refusal is tied to that token and endpoint, so a
-        later expiry is still renewed, here and everywhere else.  At most three tokens per call.
+        later expiry is still renewed, here and everywhere else.  At most ten tokens per call (enough for tokens
+        that live 15 calls under 8 workers; a bound on what a Server that refuses every new token costs).
 
         When it says True the token has been renewed (raises :class:`AuthenticationError` or
         :class:`ServerUnreachable` when the renewal itself fails); *refused_tokens* records the
@@ -161,14 +169,20 @@ class TokenAuth(requests.auth.AuthBase):
                 auth = requests.auth.HTTPBasicAuth(self._client_id, self._client_secret)
             try:
                 # never follow a redirect: the key and secret would go to whatever address it names
-                response = self._session.post(self.token_url, data=data, auth=auth, timeout=self._timeout,
-                                              headers={"Accept": "application/json"}, allow_redirects=False,
-                                              stream=True)
-                read_bounded(response, _MAX_TOKEN_ANSWER)
-            except AnswerRefused:
-                raise AuthenticationError(f"the token endpoint's answer is larger than {_MAX_TOKEN_ANSWER:,} bytes; "
-                                          "is this an Alteryx Server's Web API address?") from None
+                with watch(self._deadline):  # wall-clock, however slowly the answer trickles
+                    response = self._session.post(self.token_url, data=data, auth=auth, timeout=self._timeout,
+                                                  headers={"Accept": "application/json"}, allow_redirects=False,
+                                                  stream=True)
+                    read_bounded(response, _MAX_TOKEN_ANSWER, self._deadline)
+            except AnswerRefused as exc:
+                why = f"is larger than {_MAX_TOKEN_ANSWER:,} bytes" if "answer_deadline" not in exc.reason else \
+                    f"took longer than {self._deadline:g} s"
+                raise AuthenticationError(f"the token endpoint's answer {why}; is this an Alteryx Server's Web API "
+                                          "address?") from None
             except requests.RequestException as exc:
+                if expired():
+                    raise AuthenticationError(f"the token endpoint sent no whole answer within {self._deadline:g} s; "
+                                              "is this an Alteryx Server's Web API address?") from None
                 raise ServerUnreachable(f"cannot reach the Server's token endpoint {self.token_url}: "
                                         f"{type(exc).__name__}"
                                         f"{proxy_note(exc, self._session.proxies, self.token_url)}") from None
@@ -180,19 +194,37 @@ class TokenAuth(requests.auth.AuthBase):
                 except (ValueError, KeyError, TypeError):
                     raise AuthenticationError(f"the token endpoint {self.token_url} did not answer a token; "
                                               "is this an Alteryx Server's Web API address?") from None
+                if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+                    # never in a header: a CR/LF would split it, and its text is never repeated anywhere
+                    raise AuthenticationError(f"the token endpoint {self.token_url} answered a token that cannot be "
+                                              "sent in a header (it is empty, or holds spaces, line breaks or other "
+                                              "characters a token cannot hold); is this an Alteryx Server?")
                 register_secret(token)
                 self._use_form = use_form
-                try:
-                    lifetime = float(body.get("expires_in") or 3600)
-                except (TypeError, ValueError):
-                    lifetime = 3600.0
+                lifetime = self._lifetime(body.get("expires_in"))
                 log.debug("got a token (%s credentials), lifetime %.0f s", "form" if use_form else "Basic", lifetime)
-                return token, max(lifetime, 1.0)
+                return token, lifetime
             last = response
             if response.status_code not in (400, 401):
                 break
         assert last is not None
         raise AuthenticationError(_refusal(last, self.token_url))
+
+    def _lifetime(self, value: object) -> float:
+        """The token's lifetime: the Server's ``expires_in``, or its documented 3599 s when that is missing,
+        not a number, not finite, not positive, or more than a day (said once per connection)."""
+        try:
+            lifetime = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            lifetime = math.nan
+        if math.isfinite(lifetime) and 1.0 <= lifetime <= _MAX_LIFETIME:
+            return lifetime
+        if not self._warned_lifetime:
+            self._warned_lifetime = True
+            log.warning("the token endpoint gave the lifetime %r; taking the Server's documented %d s",
+                        value if isinstance(value, (int, float)) or value is None else str(value)[:20],
+                        int(_DEFAULT_LIFETIME))
+        return _DEFAULT_LIFETIME
 
     # requests hook --------------------------------------------------------------
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:

@@ -65,14 +65,23 @@ class Outcome:
     # how a resumed run came by it: "" sent now; "answered" from the journal, not sent; "in_flight" not
     # sent, an earlier run's call was in flight when it stopped; "resent" an idempotent call in flight, sent again
     journal: str = ""
+    # how it was settled when its own answer does not say (a delete whose retry found it already gone)
+    note: str = ""
+    _parsed: Any = field(default=None, repr=False, compare=False)
+    _has_parsed: bool = field(default=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        return self.error_type is None and self.status is not None and 200 <= self.status < 300
+        if self.error_type is not None or self.status is None:
+            return False
+        return 200 <= self.status < 300 or bool(self.note)
 
     def json(self) -> Any:
         """The answer as JSON (``None`` for an empty answer); raises :class:`ValueError` when it is not JSON."""
-        return json.loads(self.text) if self.text else None
+        if not self._has_parsed:
+            self._parsed = json.loads(self.text) if self.text else None
+            self._has_parsed = True
+        return self._parsed
 
     def value(self) -> Any:
         """The answer as JSON, or ``None`` when it is empty or not JSON."""

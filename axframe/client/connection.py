@@ -24,7 +24,7 @@ from ..errors import AnswerRefused, AuthenticationError, ConfigurationError, Err
 from . import retry as retrying
 from .auth import LET_THROUGH, MaskedOAuth1, TokenAuth, oauth1_auth
 from .call import Call, Outcome
-from .limits import read_bounded
+from .limits import DEFAULT_MAX_BYTES_IN_FLIGHT, Budget, late, read_bounded, watch
 from .secrets import install_log_filter, mask, redact, register_secret
 from .transport import WSGIApp, answer_text, classify, make_session, mount_wsgi, redirect_refusal
 
@@ -38,6 +38,7 @@ DEFAULT_TIMEOUT = (10.0, 300.0)
 DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024 * 1024  # one answer (a listing, a download) held in memory
 DEFAULT_ANSWER_DEADLINE = 3600.0  # seconds to receive one whole answer, however slowly it trickles
 DEFAULT_WORKERS = 8
+TOKEN_DEADLINE = 120.0  # seconds for a whole token answer (a few hundred bytes), at most answer_deadline
 _warned: set[str] = set()
 
 
@@ -149,7 +150,8 @@ class Connection:
                  retry: retrying.RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, pool_size: int = 64,
                  max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE, wsgi_app: WSGIApp | None = None):
+                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE, wsgi_app: WSGIApp | None = None,
+                 max_bytes_in_flight: int = DEFAULT_MAX_BYTES_IN_FLIGHT):
         if not client_id or not client_secret:
             raise ConfigurationError(f"an API key and secret are needed (or set {ENV_CLIENT_ID} and "
                                      f"{ENV_CLIENT_SECRET}); find them in the Server under My Profile > Keys")
@@ -179,6 +181,8 @@ class Connection:
         self._sleep = sleep
         self._clock = clock
         self._limiter = _RateLimiter(max_per_second, clock, sleep) if max_per_second else None
+        self._pause = _Pause(clock, sleep, self.retry.max_wait_per_run)
+        self.budget = Budget(max_bytes_in_flight)
         self.session = make_session(self.base_url, verify, pool_size)
         if wsgi_app is not None:
             mount_wsgi(self.session, self.base_url, wsgi_app)
@@ -189,7 +193,7 @@ class Connection:
                 client_id, client_secret, "query" if oauth1_transport == "query" else "header")
         else:
             self.auth = TokenAuth(self.base_url + "/oauth2/token", client_id, client_secret, session=self.session,
-                                  timeout=timeout, clock=clock)
+                                  timeout=timeout, clock=clock, deadline=min(answer_deadline, TOKEN_DEADLINE))
         self.session.auth = self.auth
         self.gate: Any = None  # an adaptive concurrency controller, set by bulk runs with max_workers="auto"
         self.stats = {"calls": 0, "retries": 0, "reauthentications": 0}
@@ -212,6 +216,10 @@ class Connection:
         if not self._closed:
             self._closed = True
             self.auth.close()  # type: ignore[attr-defined]
+
+    def new_run(self) -> None:
+        """A run begins: its budget of pauses for a Server that asks to slow down starts afresh."""
+        self._pause.reset()
 
     @property
     def tokens_requested(self) -> int:
@@ -258,120 +266,279 @@ class Connection:
     # ------------------------------------------------------------------- send
     def send(self, call: Call) -> Outcome:
         """Send *call*, retrying what is safe to retry; never raises for the Server's doing."""
-        started = self._clock()
-        attempt = 0
-        refused_tokens: set[str | None] = set()  # tokens this call was refused with
+        tries = _Tries(self._clock())
         while True:
-            attempt += 1
-            if self._limiter is not None:
-                self._limiter.wait()
-            gate = self.gate
-            if gate is not None:
-                gate.acquire()
+            tries.attempt += 1
+            self._wait_for_turn(tries)
             sent_at = self._clock()
             try:
                 response = self._send_once(call)
             except requests.RequestException as exc:
-                if gate is not None:
-                    gate.release(self._clock() - sent_at, failure=True)
-                kind, text = classify(exc)
-                text += proxy_note(exc, self.session.proxies, self.base_url)
-                decision = retrying.decide(self.retry, attempt=attempt, idempotent=call.idempotent, failure=kind)
-                if decision.retry:
-                    self._count("retries")
-                    log.debug("%s %s: %s; retry %d in %.2f s", call.method, call.path, text, attempt, decision.delay)
-                    self._sleep(decision.delay)
+                self._release(tries, sent_at, failure=True)
+                failed = self._after_failure(call, exc, tries)
+                if failed is None:
                     continue
-                return self._transport_failure(kind, text, decision, attempt, started)
+                return failed
             except AnswerRefused as exc:  # an answer came, too large or too slow to read: its call is done
-                if gate is not None:
-                    gate.release(self._clock() - sent_at, failure=True)
-                self._count("calls")
-                applied = "" if call.idempotent or exc.status is None or not 200 <= exc.status < 300 \
-                    else "; the Server did make the change"
-                return Outcome(exc.status, error_type=ErrorType.ANSWER_REFUSED,
-                               error=f"{exc.reason}: it was not read{applied}", attempts=attempt,
-                               elapsed=self._clock() - started)
+                self._release(tries, sent_at, failure=True)
+                return self._refused_answer(call, exc, tries)
             except OSError as exc:  # the upload file vanished between check and send
-                if gate is not None:
-                    gate.release(self._clock() - sent_at, failure=False)
-                return Outcome(None, error_type=ErrorType.INVALID_FILE, error=f"cannot read the file: {exc.strerror}",
-                               attempts=attempt, elapsed=self._clock() - started)
-            status = response.status_code
-            if gate is not None:
-                gate.release(self._clock() - sent_at, failure=status in (429, 503), status=status)
+                self._release(tries, sent_at)
+                return tries.end(Outcome(None, error_type=ErrorType.INVALID_FILE,
+                                         error=f"cannot read the file: {exc.strerror}"), self._clock())
+            self._release(tries, sent_at, status=response.status_code)
             self._count("calls")
-            where = _endpoint_key(call)
-            if isinstance(self.auth, TokenAuth):
-                if status in LET_THROUGH or 200 <= status < 300:
-                    self.auth.let_through(where)
-                elif status == 401:
-                    try:
-                        renewed = self.auth.after_refusal(where, _bearer(response), refused_tokens)
-                    except (AuthenticationError, ServerUnreachable) as exc:
-                        return Outcome(401, error_type=ErrorType.UNAUTHORIZED, error=redact(str(exc)),
-                                       attempts=attempt, elapsed=self._clock() - started)
-                    if renewed:
-                        self._count("reauthentications")
-                        attempt -= 1  # a renewed token is not a retry
-                        continue
-            if status in retrying.RETRY_STATUSES:
-                wait = retrying.parse_retry_after(response.headers.get("Retry-After"))
-                decision = retrying.decide(self.retry, attempt=attempt, idempotent=call.idempotent,
-                                           status=status, retry_after=wait)
-                if decision.retry:
-                    self._count("retries")
-                    log.debug("%s %s: %d; retry %d in %.2f s", call.method, call.path, status, attempt, decision.delay)
-                    response.close()
-                    self._sleep(decision.delay)
-                    continue
-                if decision.unknown_outcome:
-                    return Outcome(status, text=answer_text(response), headers=response.headers,
-                                   error_type=ErrorType.OUTCOME_UNKNOWN,
-                                   error=(f"a gateway answered {status} to a request that may change the Server; "
-                                          "it may or may not have been applied, so it was not sent again"),
-                                   attempts=attempt, elapsed=self._clock() - started)
-            log.debug("%s %s -> %d (%d attempt%s)", call.method, call.path, status, attempt, "s" * (attempt > 1))
-            if 200 <= status < 300 and call.binary:
-                return Outcome(status, content=response.content, headers=response.headers, attempts=attempt,
-                               elapsed=self._clock() - started)
-            outcome = Outcome(status, text=answer_text(response), headers=response.headers, attempts=attempt,
-                              elapsed=self._clock() - started)
-            if not 200 <= status < 300:
-                outcome.error_type = ErrorType.for_status(status)
-                outcome.error = redirect_refusal(status, response.headers.get("Location")) \
-                    if 300 <= status < 400 else describe_refusal(status, outcome.text, call, attempt)
-            return outcome
+            answered = self._after_answer(call, response, tries)
+            if answered is None:
+                continue
+            return answered
+
+    def _wait_for_turn(self, tries: "_Tries") -> None:
+        """The rate cap, the run's pause for a Server that asked to slow down, and the adaptive gate."""
+        if self._limiter is not None:
+            self._limiter.wait()
+        tries.waited += self._pause.wait()
+        gate = self.gate
+        tries.gate = gate
+        if gate is not None:
+            gate.acquire()
+
+    def _release(self, tries: "_Tries", sent_at: float, failure: bool = False, status: int | None = None) -> None:
+        if tries.gate is not None:
+            tries.gate.release(self._clock() - sent_at, failure=failure or status in (429, 503), status=status)
+
+    def _retry(self, call: Call, decision: retrying.Decision, tries: "_Tries", what: str) -> None:
+        """Wait before the next attempt (the whole run waits when the Server asked it to)."""
+        self._count("retries")
+        log.debug("%s %s: %s; retry %d in %.2f s", call.method, call.path, what, tries.attempt, decision.delay)
+        if decision.pause_all:
+            self._pause.extend(decision.delay)
+            tries.waited += self._pause.wait()
+        else:
+            self._sleep(decision.delay)
+            tries.waited += decision.delay
+
+    def _after_failure(self, call: Call, exc: requests.RequestException, tries: "_Tries") -> Outcome | None:
+        """A request that got no answer: retry it (None), or how it ended."""
+        kind, text = classify(exc)
+        text += proxy_note(exc, self.session.proxies, self.base_url)
+        decision = retrying.decide(self.retry, attempt=tries.attempt, idempotent=call.idempotent, failure=kind,
+                                   waited=tries.waited)
+        if decision.retry:
+            tries.maybe_applied |= kind != retrying.NOT_SENT
+            self._retry(call, decision, tries, text)
+            return None
+        if decision.unknown_outcome:
+            return tries.end(Outcome(None, error_type=ErrorType.OUTCOME_UNKNOWN,
+                                     error=f"{text} after the request was sent; the Server may or may not have applied "
+                                           "it, so it was not sent again"), self._clock())
+        error_type = ErrorType.TIMEOUT if kind == retrying.READ_TIMEOUT else ErrorType.CONNECTION
+        where = "never reached the Server" if kind == retrying.NOT_SENT else "failed"
+        return tries.end(Outcome(None, error_type=error_type,
+                                 error=f"{text}: the request {where} ({_attempts(tries.attempt)})"), self._clock())
+
+    def _refused_answer(self, call: Call, exc: AnswerRefused, tries: "_Tries") -> Outcome:
+        self._count("calls")
+        if exc.status is None and not call.idempotent:  # no answer at all within the deadline
+            return tries.end(Outcome(None, error_type=ErrorType.OUTCOME_UNKNOWN,
+                                     error=f"{exc.reason}, and nothing of it had come: the Server may or may not have "
+                                           "applied the request, so it was not sent again"), self._clock())
+        applied = "" if call.idempotent or exc.status is None or not 200 <= exc.status < 300 \
+            else "; the Server did make the change"
+        return tries.end(Outcome(exc.status, error_type=ErrorType.ANSWER_REFUSED,
+                                 error=f"{exc.reason}: it was not read{applied}"), self._clock())
+
+    def _after_answer(self, call: Call, response: requests.Response, tries: "_Tries") -> Outcome | None:
+        """An answer came: renew the token and send again, retry (None), or how the call ended."""
+        status = response.status_code
+        if isinstance(self.auth, TokenAuth) and self._renewed(call, response, tries):
+            self._count("reauthentications")
+            tries.attempt -= 1  # a renewed token is not a retry
+            return None
+        if tries.renewal_failed is not None:
+            return tries.end(tries.renewal_failed, self._clock())
+        if status in retrying.RETRY_STATUSES:
+            retried = self._after_busy(call, response, tries)
+            if retried is not False:
+                return retried  # type: ignore[return-value]
+        log.debug("%s %s -> %d (%s)", call.method, call.path, status, _attempts(tries.attempt))
+        if status == 404 and call.method == "DELETE" and tries.maybe_applied:
+            return tries.end(Outcome(404, text=answer_text(response), headers=response.headers,
+                                     note="reconciled: the delete had taken effect before its answer was lost; the "
+                                          "retry found nothing left to delete"), self._clock())
+        if 200 <= status < 300:
+            return tries.end(self._success(call, response), self._clock())
+        outcome = Outcome(status, text=answer_text(response), headers=response.headers,
+                          error_type=ErrorType.for_status(status))
+        outcome.error = redirect_refusal(status, response.headers.get("Location")) if 300 <= status < 400 \
+            else describe_refusal(status, outcome.text, call, tries.attempt)
+        return tries.end(outcome, self._clock())
+
+    def _renewed(self, call: Call, response: requests.Response, tries: "_Tries") -> bool:
+        """The token's part of an answer: was the key let through, or should a new token be tried?"""
+        assert isinstance(self.auth, TokenAuth)
+        status, where = response.status_code, _endpoint_key(call)
+        if status in LET_THROUGH or 200 <= status < 300:
+            self.auth.let_through(where)
+            return False
+        if status != 401:
+            return False
+        try:
+            return self.auth.after_refusal(where, _bearer(response), tries.refused_tokens)
+        except (AuthenticationError, ServerUnreachable) as exc:
+            tries.renewal_failed = Outcome(401, error_type=ErrorType.UNAUTHORIZED, error=redact(str(exc)))
+            return False
+
+    def _after_busy(self, call: Call, response: requests.Response, tries: "_Tries") -> Outcome | None | bool:
+        """A 429, 502, 503 or 504: retry (None), an unknown outcome, or False to take the answer as it is."""
+        status = response.status_code
+        wait = retrying.parse_retry_after(response.headers.get("Retry-After"))
+        decision = retrying.decide(self.retry, attempt=tries.attempt, idempotent=call.idempotent, status=status,
+                                   retry_after=wait, waited=tries.waited, run_left=self._pause.left())
+        if decision.retry:
+            tries.maybe_applied |= status in (502, 504)
+            response.close()
+            self._retry(call, decision, tries, str(status))
+            return None
+        if decision.unknown_outcome:
+            return tries.end(Outcome(status, text=answer_text(response), headers=response.headers,
+                                     error_type=ErrorType.OUTCOME_UNKNOWN,
+                                     error=f"a gateway answered {status} to a request that may change the Server; it "
+                                           "may or may not have been applied, so it was not sent again"), self._clock())
+        tries.gave_up = decision.reason
+        return False
+
+    def _success(self, call: Call, response: requests.Response) -> Outcome:
+        """A 2xx: the answer, if it is what the endpoint answers (else an ``UnexpectedAnswer``)."""
+        if call.binary:
+            outcome = Outcome(response.status_code, content=response.content, headers=response.headers)
+        else:
+            outcome = Outcome(response.status_code, text=answer_text(response), headers=response.headers)
+        problem = unexpected_answer(call, response, outcome)
+        if problem:
+            outcome.error_type = ErrorType.UNEXPECTED_ANSWER
+            outcome.error = problem
+        return outcome
 
     def _send_once(self, call: Call) -> requests.Response:
         url = self.base_url + call.path
-        if call.file_path is not None:
-            with open(call.file_path, "rb") as handle:
-                files = {call.file_field: (os.path.basename(call.file_path), handle, "application/octet-stream")}
-                response = self.session.request(call.method, url, params=call.params or None,
-                                                data=call.form or {}, files=files, timeout=self.timeout,
-                                                allow_redirects=False, stream=True)
-        else:
-            headers = {"Content-Type": call.content_type} if call.content_type else None
-            # never follow a redirect: the body (a new user, a password) would go to whatever address it names
-            response = self.session.request(call.method, url, params=call.params or None, data=call.body,
-                                            headers=headers, timeout=self.timeout, allow_redirects=False,
-                                            stream=True)
-        read_bounded(response, self.max_answer_bytes, self.answer_deadline)
+        with watch(self.answer_deadline) as watched:  # the whole exchange, however slowly it trickles
+            try:
+                response = self._request(call, url)
+            except requests.RequestException:
+                if watched is not None and watched.fired:  # the deadline ended it before the answer began
+                    raise AnswerRefused(None, late(self.answer_deadline)) from None
+                raise
+            read_bounded(response, self.max_answer_bytes, self.answer_deadline, budget=self.budget)
         return response
 
-    def _transport_failure(self, kind: str, text: str, decision: retrying.Decision, attempt: int,
-                           started: float) -> Outcome:
-        if decision.unknown_outcome:
-            return Outcome(None, error_type=ErrorType.OUTCOME_UNKNOWN,
-                           error=(f"{text} after the request was sent; the Server may or may not have applied it, "
-                                  "so it was not sent again"),
-                           attempts=attempt, elapsed=self._clock() - started)
-        error_type = ErrorType.TIMEOUT if kind == retrying.READ_TIMEOUT else ErrorType.CONNECTION
-        where = "never reached the Server" if kind == retrying.NOT_SENT else "failed"
-        return Outcome(None, error_type=error_type,
-                       error=f"{text}: the request {where} ({attempt} attempt{'s' * (attempt > 1)})",
-                       attempts=attempt, elapsed=self._clock() - started)
+    def _request(self, call: Call, url: str) -> requests.Response:
+        # never follow a redirect: the body (a new user, a password) would go to whatever address it names
+        if call.file_path is None:
+            headers = {"Content-Type": call.content_type} if call.content_type else None
+            return self.session.request(call.method, url, params=call.params or None, data=call.body,
+                                        headers=headers, timeout=self.timeout, allow_redirects=False, stream=True)
+        with open(call.file_path, "rb") as handle:
+            files = {call.file_field: (os.path.basename(call.file_path), handle, "application/octet-stream")}
+            return self.session.request(call.method, url, params=call.params or None, data=call.form or {},
+                                        files=files, timeout=self.timeout, allow_redirects=False, stream=True)
+
+
+class _Tries:
+    """One call's attempts so far: their number, the time waited, the tokens refused, what may have happened."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.attempt = 0
+        self.waited = 0.0
+        self.refused_tokens: set[str | None] = set()
+        self.maybe_applied = False  # an attempt may have reached the Server before its answer was lost
+        self.renewal_failed: Outcome | None = None
+        self.gave_up = ""
+        self.gate: Any = None
+
+    def end(self, outcome: Outcome, now: float) -> Outcome:
+        outcome.attempts = self.attempt
+        outcome.elapsed = now - self.started
+        if self.gave_up and outcome.error:
+            outcome.error += f" ({self.gave_up})"
+        return outcome
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt{'s' * (n > 1)}"
+
+
+class _Pause:
+    """The run's pause for a Server that asked it to slow down: every call waits until it is over.
+
+    The pauses add up to at most *budget* seconds until :meth:`reset` (each run resets it).
+    """
+
+    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None], budget: float):
+        self._clock, self._sleep, self.budget = clock, sleep, budget
+        self._until = 0.0
+        self.spent = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Wait until the pause is over; the seconds waited."""
+        remaining = self._until - self._clock()
+        if remaining <= 0:
+            return 0.0
+        self._sleep(remaining)
+        return remaining
+
+    def left(self) -> float:
+        return max(0.0, self.budget - self.spent)
+
+    def extend(self, delay: float) -> None:
+        with self._lock:
+            now = self._clock()
+            until = now + delay
+            self.spent += max(0.0, until - max(self._until, now))
+            self._until = max(self._until, until)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.spent = 0.0
+
+
+_HTML = ("<!doctype", "<html", "<?xml", "<")
+
+
+def unexpected_answer(call: Call, response: requests.Response, outcome: Outcome) -> str:
+    """Why a 2xx answer is not what *call*'s endpoint answers ("" when it is): an HTML sign-in page of a
+    proxy, broken JSON, XML where JSON is declared."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if call.binary:
+        asked_html = any(k == "format" and v.lower() == "html" for k, v in call.params)  # a job output as HTML
+        if kind in ("text/html", "application/xhtml+xml") and not asked_html:
+            return _unexpected(call, outcome, f"an HTML page ({kind}) where a file was expected",
+                               (outcome.content or b"")[:80].decode("utf-8", "replace"))
+        return ""
+    text = outcome.text.lstrip()
+    json_expected = call.endpoint is None or call.endpoint.json_answer
+    if not text:
+        return ""
+    if kind in ("text/html", "application/xhtml+xml", "text/xml", "application/xml") \
+            or text[:9].lower().startswith(_HTML):
+        what = "an HTML page" if "html" in kind or text[:9].lower().startswith(("<!doctype", "<html")) else "XML"
+        return _unexpected(call, outcome, f"{what} ({kind or 'no Content-Type'})", text)
+    if json_expected:
+        try:
+            outcome.json()
+        except (ValueError, RecursionError):
+            return _unexpected(call, outcome, f"not valid JSON ({kind or 'no Content-Type'})", text)
+    return ""
+
+
+def _unexpected(call: Call, outcome: Outcome, what: str, text: str) -> str:
+    start = " ".join(text.split())[:80]
+    name = call.endpoint.name if call.endpoint is not None else f"{call.method} {call.path}"
+    change = "" if not call.changes else "; whether the change was made is not known, so it was not sent again"
+    return redact(f"the Server answered {outcome.status} with {what}, which is not what {name} answers, starting "
+                  f"{start!r}: a proxy or sign-in page in front of the Server answers like this{change}")
 
 
 def _bearer(response: requests.Response) -> str | None:
@@ -421,7 +588,8 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, max_workers: int | str = DEFAULT_WORKERS,
                  max_per_second: float | None = None, retry: retrying.RetryPolicy | None = None,
                  env_file: str | os.PathLike | None = None, max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE, wsgi_app: WSGIApp | None = None) -> Connection:
+                 answer_deadline: float = DEFAULT_ANSWER_DEADLINE, wsgi_app: WSGIApp | None = None,
+                 max_bytes_in_flight: int = DEFAULT_MAX_BYTES_IN_FLIGHT) -> Connection:
     """Connect to a Server and check the keys, before any row is touched.
 
     Parameters
@@ -458,10 +626,15 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
         readable only by you: keys out of code and notebooks.  Arguments win
         over environment variables, which win over the file.
     max_answer_bytes, answer_deadline : int, float
-        The most one answer may hold (1 GiB) and the longest it may take to
-        arrive whole (an hour, however slowly it trickles): beyond either,
-        the row fails as ``AnswerRefused`` instead of exhausting memory or
-        waiting for ever on a misbehaving Server.
+        The most one answer may hold (1 GiB, counted after decompression)
+        and the longest a whole exchange may take, wall-clock (an hour,
+        however slowly it trickles; the token request at most 2 minutes):
+        beyond either, the row fails as ``AnswerRefused`` instead of
+        exhausting memory or waiting for ever on a misbehaving Server.
+    max_bytes_in_flight : int
+        The most all the answers being read at once may hold together
+        (1 GiB): eight workers reading endless answers stop there, not at
+        eight times ``max_answer_bytes``.
     wsgi_app : callable, optional
         Serve *base_url* from this WSGI application in this process instead
         of over a socket (the emulator's ``wsgi_app``: fast tests of client
@@ -495,7 +668,7 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
                       oauth1_transport=oauth1_transport, verify=verify_setting,
                       max_answer_bytes=max_answer_bytes, answer_deadline=answer_deadline,
                       timeout=timeout, max_workers=max_workers, max_per_second=max_per_second, retry=retry,
-                      wsgi_app=wsgi_app)
+                      wsgi_app=wsgi_app, max_bytes_in_flight=max_bytes_in_flight)
     try:
         conn.check()
     except Exception:

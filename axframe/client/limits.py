@@ -1,45 +1,217 @@
 """Reading answers within bounds: how many bytes, and by when.
 
 A misbehaving Server (or whatever stands in front of it) can answer without
-end, or a byte at a time.  :func:`read_bounded` reads a ``stream=True``
-response whole, but never more than a limit of bytes (counted after
-decompression) and never past a deadline; past either it closes the answer
-and raises :class:`~axframe.errors.AnswerRefused`.
+end, or a byte at a time.  Three bounds hold for every answer:
+
+- **Bytes per answer.**  :func:`read_bounded` reads a ``stream=True``
+  response whole, but never more than a limit of bytes (counted after
+  decompression, so a gzip bomb stops at the limit too).
+- **Bytes in flight.**  A :class:`Budget` bounds the bytes all the answers of
+  one connection hold while they are being read, so that eight workers
+  reading eight endless answers cannot take eight times the memory.
+- **Wall-clock time.**  :func:`watch` arms a deadline for a whole exchange
+  (status line, headers and body, however they trickle): when it passes, a
+  single watchdog thread shuts the exchange's socket down, and the read ends
+  at once.  The transport tells the watch which socket the exchange uses
+  (:func:`attach`).
+
+Past any bound the answer is closed and :class:`~axframe.errors.AnswerRefused`
+is raised.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import socket
+import threading
 import time
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import requests
 
 from ..errors import AnswerRefused
 
-__all__ = ["read_bounded", "BLOCK"]
+__all__ = ["read_bounded", "Budget", "watch", "attach", "expired", "late", "BLOCK", "DEFAULT_MAX_BYTES_IN_FLIGHT"]
 
 BLOCK = 1 << 16
+DEFAULT_MAX_BYTES_IN_FLIGHT = 1 << 30  # 1 GiB for all the answers of a connection being read at once
+
+
+class Budget:
+    """Bytes that the answers of one connection may hold while they are read, all together."""
+
+    def __init__(self, limit: int = DEFAULT_MAX_BYTES_IN_FLIGHT):
+        self.limit = limit
+        self.held = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> bool:
+        """Count *n* more bytes; False (and nothing counted) when the budget would be exceeded."""
+        with self._lock:
+            if self.held + n > self.limit:
+                return False
+            self.held += n
+            self.peak = max(self.peak, self.held)
+            return True
+
+    def give(self, n: int) -> None:
+        with self._lock:
+            self.held -= n
+
+
+# --------------------------------------------------------------------------
+# wall-clock deadlines
+# --------------------------------------------------------------------------
+
+
+class _Watch:
+    """One exchange under a deadline: the connection it uses, and whether the deadline fired."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.connection: Any = None
+        self.fired = False
+        self.done = False
+        self._lock = threading.Lock()
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.fired = True
+            sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked recv at once, unlike close()
+            except OSError:
+                pass
+
+    def finish(self) -> None:
+        with self._lock:
+            self.done = True
+
+
+class _Watchdog:
+    """A single daemon thread that fires the watches whose deadline has passed."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: _Watch) -> None:
+        with self._cond:
+            while self._heap and self._heap[0][2].done:  # finished exchanges leave as new ones come
+                heapq.heappop(self._heap)
+            heapq.heappush(self._heap, (watch.deadline, next(self._seq), watch))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="axframe-watchdog", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is watch:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                deadline, _, watch = self._heap[0]
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            watch.fire()
+
+
+_watchdog = _Watchdog()
+_current = threading.local()
+
+
+@contextmanager
+def watch(seconds: float | None) -> Iterator[_Watch | None]:
+    """Bound the exchange this thread makes inside the ``with`` to *seconds* of wall-clock time."""
+    if seconds is None:
+        yield None
+        return
+    current = _Watch(time.monotonic() + max(0.0, seconds))
+    _current.watch = current
+    _watchdog.add(current)
+    try:
+        yield current
+    finally:
+        current.finish()
+        _current.watch = None
+
+
+def attach(connection: Any) -> None:
+    """The transport says which connection this thread's exchange uses (its socket is what a deadline shuts)."""
+    current = getattr(_current, "watch", None)
+    if current is not None:
+        current.connection = connection
+        if current.fired:  # the deadline passed while the connection was being made
+            current.fire()
+
+
+def expired() -> bool:
+    """Whether this thread's exchange ran past its deadline."""
+    current = getattr(_current, "watch", None)
+    return bool(current is not None and current.fired)
+
+
+# --------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------
 
 
 def read_bounded(response: requests.Response, limit: int, deadline: float | None = None,
-                 limit_name: str = "max_answer_bytes") -> None:
-    """Read the whole body of a ``stream=True`` *response* into it, within *limit* bytes and
-    *deadline* seconds (both checked between blocks of 64 KiB, so a trickle is caught at the end of
-    the block it is filling); else close the response and raise :class:`AnswerRefused`."""
+                 limit_name: str = "max_answer_bytes", budget: Budget | None = None) -> None:
+    """Read the whole body of a ``stream=True`` *response* into it, within *limit* bytes (and the
+    connection's *budget* of bytes in flight) and *deadline* seconds of wall-clock time for the whole
+    exchange (armed with :func:`watch`); else close the response and raise :class:`AnswerRefused`."""
+    held = 0
     try:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise AnswerRefused(response.status_code, f"the Server's answer is {int(declared):,} bytes, more than "
                                                       f"{limit_name} ({limit:,})")
-        begun, size, chunks = time.monotonic(), 0, []
-        for chunk in response.iter_content(BLOCK):
-            size += len(chunk)
-            if size > limit:
-                raise AnswerRefused(response.status_code, f"the Server's answer grew past {limit_name} ({limit:,})")
-            if deadline is not None and time.monotonic() - begun > deadline:
-                raise AnswerRefused(response.status_code, f"the Server's answer took longer than answer_deadline "
-                                                          f"({deadline:g} s)")
-            chunks.append(chunk)
+        size, chunks = 0, []
+        try:
+            for chunk in response.iter_content(BLOCK):
+                size += len(chunk)
+                if size > limit:
+                    raise AnswerRefused(response.status_code,
+                                        f"the Server's answer grew past {limit_name} ({limit:,})")
+                if budget is not None:
+                    if not budget.take(len(chunk)):
+                        raise AnswerRefused(response.status_code,
+                                            f"the answers being read at once grew past max_bytes_in_flight "
+                                            f"({budget.limit:,}); this one was not read")
+                    held += len(chunk)
+                chunks.append(chunk)
+        except (requests.RequestException, OSError, ValueError):
+            if expired():
+                raise AnswerRefused(response.status_code, late(deadline)) from None
+            raise
+        if expired():
+            raise AnswerRefused(response.status_code, late(deadline))
+        response._content = b"".join(chunks)
     except BaseException:
         response.close()
         raise
-    response._content = b"".join(chunks)
+    finally:
+        if budget is not None and held:
+            budget.give(held)
+
+
+def late(deadline: float | None) -> str:
+    """Why an answer was refused for its deadline."""
+    limit = f" ({deadline:g} s)" if deadline is not None else ""
+    return f"the Server's answer took longer than answer_deadline{limit}"

@@ -20,11 +20,13 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from . import limits
 from . import retry as retrying
 
-__all__ = ["make_session", "mount_wsgi", "WSGIAdapter", "classify", "redirect_refusal", "answer_text",
-           "user_agent"]
+__all__ = ["make_session", "mount_wsgi", "WSGIAdapter", "WatchedAdapter", "classify", "redirect_refusal",
+           "answer_text", "user_agent"]
 
 WSGIApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
 
@@ -43,10 +45,39 @@ def make_session(base_url: str, verify: bool | str, pool_size: int) -> requests.
     session.verify = env_bundle if verify is True and env_bundle else verify
     session.trust_env = False
     session.headers.update({"Accept": "application/json", "User-Agent": user_agent()})
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    adapter = WatchedAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        limits.attach(conn)  # the socket a deadline shuts, if the exchange outlives it
+        return super()._make_request(conn, *args, **kwargs)
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        limits.attach(conn)
+        return super()._make_request(conn, *args, **kwargs)
+
+
+_WATCHED = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class WatchedAdapter(HTTPAdapter):
+    """``requests``' adapter, with pools that tell :func:`axframe.client.limits.watch` which socket each
+    exchange uses (so that a wall-clock deadline can end it however slowly it trickles)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = dict(_WATCHED)
+        return manager
 
 
 def redirect_refusal(status: int, location: str | None) -> str:

@@ -88,6 +88,8 @@ def run_rows(conn: Connection, df: pd.DataFrame, rows: Sequence[Row], refused: M
     held when it was opened, before any row runs.
     """
     cost = Cost(conn, *also)
+    for each in cost.conns:
+        each.new_run()
     endings: dict[int, Ending] = dict(refused)
     journal = Journal(options.journal, action) if options.journal is not None else None
     state = journal.open() if journal is not None else JournalState()
@@ -120,9 +122,11 @@ def run_rows(conn: Connection, df: pd.DataFrame, rows: Sequence[Row], refused: M
 
 def _from_journal(rows: Sequence[Row], state: JournalState, endings: dict[int, Ending]) -> list[Row]:
     """The rows to run: finished rows are replayed while they ask the same, refused when they succeeded
-    asking something else, and run again when they failed and have changed since (fixed)."""
+    asking something else, and run again when they failed and have changed since (fixed).  Rows an
+    earlier run left in flight come first: what is unknown is settled before anything new is sent."""
     todo = []
-    for row in rows:
+    waiting = state.in_flight
+    for row in sorted(rows, key=lambda r: r.key not in waiting):  # what was in flight settles first
         entry = state.finished.get(row.key)
         if entry is not None:
             if entry.get("fp") in (None, row.fingerprint):  # the same (or a journal without digests)
