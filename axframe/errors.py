@@ -210,6 +210,7 @@ class ErrorType(str, Enum):
     INVALID_CONTRACT = "InvalidContract"
     INVALID_FILE = "InvalidFile"
     NOT_AVAILABLE = "NotAvailable"
+    AMBIGUOUS = "Ambiguous"  # a name that matches several things on the Server
     CHANGED_SINCE_JOURNAL = "ChangedSinceJournal"  # done in an earlier run with other values
     # the Server's answer
     BAD_REQUEST = "BadRequest"

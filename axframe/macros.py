@@ -13,7 +13,7 @@ import re
 import time
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterable
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import pandas as pd
 
@@ -29,6 +29,7 @@ from .engine.run import RunOptions, run_rows
 from .engine.shape import DOWNLOAD, MACRO, Ending, Result, Shape, Summary, shape
 from .errors import ErrorType
 from .merge import merged_contract
+from .names import Names, resolve
 
 __all__ = ["get", "create", "post", "delete", "actions", "run_action", "DEFAULT_DOWNLOAD_DIR"]
 
@@ -93,10 +94,14 @@ def run_action(conn: Connection, action: "str | catalogue.Endpoint", frame: Any 
     if frame is None:
         frame = pd.DataFrame({frames.RECORD_ID: [1]})
     df = frames.prepare_input(frame)
+    # names instead of ids: a dry run sends nothing, so it shows the names where the ids will go
+    df, unnamed = resolve(None if dry_run else Names(conn), endpoint, df, placeholder=dry_run)
     body_columns = frames.contract_columns_for(endpoint, list(df.columns), contract_columns)
     records = df.to_dict("records")
     refused: dict[int, Ending] = {pos: Ending.refused(p.error_type, p.error)
                                   for pos, p in frames.record_id_problems([r[frames.RECORD_ID] for r in records]).items()}
+    for pos, (error_type, error) in unnamed.items():
+        refused.setdefault(pos, Ending.refused(error_type, error))
     planned: dict[int, frames.Planned] = {}
     for pos, record in enumerate(records):
         if pos in refused:
@@ -207,6 +212,7 @@ def _save(target: Path, key: str, call: Call, outcome: Outcome) -> Path:
     return path
 
 
+_PLACEHOLDER = re.compile(r"%3C[^/?#]*?%3E")  # a name where an id will go (names.resolve), as the path holds it
 DRY_RUN = Shape(success=("Method", "URL", "Body"), failure=("StatusCode", "ErrorType", "Error", "Response"))
 
 
@@ -221,8 +227,9 @@ def _dry_run(conn: Connection, endpoint: catalogue.Endpoint, df: pd.DataFrame, r
             continue
         query = urlencode(plan.call.params)  # encoded as requests sends it: A&B is one value, not two
         body = masked_text(plan.shown_body) + (" (merged into the current record when sent)" if plan.merge else "")
+        url = _PLACEHOLDER.sub(lambda m: unquote(m.group(0)), conn.url(plan.call.path))  # names shown as names
         endings.append(Ending(True, values={"Method": plan.call.method, "Body": body,
-                                            "URL": conn.url(plan.call.path) + (f"?{query}" if query else "")}))
+                                            "URL": url + (f"?{query}" if query else "")}))
     summary = Summary(endpoint.name, dry_run=True)
     summary.count(endings)
     success, failure = shape(df, endings, DRY_RUN)

@@ -27,18 +27,20 @@ ALLOWED: dict[str, set[str]] = {
     "catalogue": {"schemas", "errors", "merge"},
     "client": {"catalogue", "schemas", "errors"},
     "frames": {"client"} | SHARED,
+    "names": {"frames", "client"} | SHARED,
     "engine": {"frames", "client"} | SHARED,
-    "macros": {"engine", "frames", "client"} | SHARED,
-    "jobs": {"macros", "engine", "frames", "client"} | SHARED,
-    "admin": {"macros", "engine", "frames", "client"} | SHARED,
-    "sync": {"admin", "jobs", "macros", "engine", "frames", "client", "io"} | SHARED,
+    "macros": {"engine", "names", "frames", "client"} | SHARED,
+    "jobs": {"macros", "engine", "names", "frames", "client"} | SHARED,
+    "admin": {"macros", "engine", "names", "frames", "client"} | SHARED,
+    "sync": {"admin", "jobs", "macros", "engine", "names", "frames", "client", "io"} | SHARED,
     "io": {"errors"},
     "emulator": SHARED,
     "samples": {"packages", "io", "emulator"},
     "demo": {"__init__", "emulator", "io", "jobs", "samples", "macros", "engine"},
-    "cli": {"sync", "admin", "jobs", "macros", "engine", "frames", "client", "io", "demo", "emulator", "__init__"}
+    "cli": {"sync", "admin", "jobs", "macros", "engine", "names", "frames", "client", "io", "demo", "emulator",
+            "__init__"}
            | SHARED,
-    "__init__": {"admin", "jobs", "macros", "engine", "frames", "client", "io", "sync"} | SHARED,
+    "__init__": {"admin", "jobs", "macros", "engine", "names", "frames", "client", "io", "sync"} | SHARED,
     "__main__": {"cli"},
 }
 
