@@ -24,6 +24,7 @@ from .frames import add_record_id
 from .io import read_frame, sheet_names, write_frame, write_results, write_sheets
 from .jobs import JobsResult, JobSummary, download_packages, job_outputs, package_frame, run_jobs
 from .macros import actions, create, delete, get, post
+from .sync import Plan, apply, diff, export, plan, read_workbook
 
 __all__ = [
     "__version__",
@@ -35,6 +36,8 @@ __all__ = [
     "run_jobs", "job_outputs", "package_frame", "download_packages", "JobsResult", "JobSummary",
     # migration, deployment, audit
     "migratable", "migrate", "deploy", "audit_log", "admin_listing", "ListingError",
+    # the Server as a workbook
+    "export", "plan", "apply", "diff", "Plan", "read_workbook",
     # files
     "read_frame", "write_frame", "write_sheets", "write_results", "sheet_names",
     # types

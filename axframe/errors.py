@@ -212,6 +212,7 @@ class ErrorType(str, Enum):
     NOT_AVAILABLE = "NotAvailable"
     AMBIGUOUS = "Ambiguous"  # a name that matches several things on the Server
     CHANGED_SINCE_JOURNAL = "ChangedSinceJournal"  # done in an earlier run with other values
+    CHANGED_SINCE_PLAN = "ChangedSincePlan"  # its target changed on the Server after the plan was made
     # the Server's answer
     BAD_REQUEST = "BadRequest"
     UNAUTHORIZED = "Unauthorized"

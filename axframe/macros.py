@@ -31,7 +31,7 @@ from .errors import ErrorType
 from .merge import merged_contract
 from .names import Names, resolve
 
-__all__ = ["get", "create", "post", "delete", "actions", "run_action", "DEFAULT_DOWNLOAD_DIR"]
+__all__ = ["get", "create", "post", "delete", "actions", "run_action", "call_program", "DEFAULT_DOWNLOAD_DIR"]
 
 DEFAULT_DOWNLOAD_DIR = "axframe-downloads"
 
@@ -127,12 +127,14 @@ def run_action(conn: Connection, action: "str | catalogue.Endpoint", frame: Any 
 
 def _program(endpoint: catalogue.Endpoint, plan: frames.Planned, key: str, target: Path | None,
              reconcile: bool) -> Callable[[], Program]:
-    return lambda: _one_call(endpoint, plan, key, target, reconcile)
+    return lambda: call_program(endpoint, plan, key, target, reconcile)
 
 
-def _one_call(endpoint: catalogue.Endpoint, plan: frames.Planned, key: str, target: Path | None,
-              reconcile: bool) -> Program:
-    """A macro's row: (read the record to merge into,) send the call, settle an unknown outcome, save a download."""
+def call_program(endpoint: catalogue.Endpoint, plan: frames.Planned, key: str, target: Path | None,
+                 reconcile: bool) -> Program:
+    """A macro's row as steps: (read the record to merge into,) send the call, settle an unknown outcome (a
+    natural key's lookup, or what an earlier run left in flight), save a download (into *target*, named
+    after *key*).  Other programs make one call through it (an applied plan's changes)."""
     call = plan.call
     if plan.merge is not None:
         problem = yield from _merge(endpoint, plan)
