@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED = ["01_quick_start.ipynb", "02_bulk_user_onboarding.ipynb", "03_run_apps_per_row.ipynb",
-            "04_migration_and_audit.ipynb"]
+            "04_migration_and_audit.ipynb", "05_server_from_a_workbook.ipynb"]
 
 
 def by_name(path: Path) -> str:
