@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -30,7 +31,9 @@ from .http import (FORM_CONTENT_TYPE, Request, Response, UnsupportedMediaType, c
 from .state import State
 from .state.core import BadRequest, EmulatorError, NotFound, Unauthorized, invalid
 
-__all__ = ["App", "ROUTES", "Route"]
+__all__ = ["App", "ROUTES", "Route", "Traffic"]
+
+log = logging.getLogger("axframe.emulator")
 
 
 @dataclass
@@ -412,6 +415,15 @@ def typed_query(endpoint: Endpoint, query: dict[str, list[str]]) -> dict[str, An
 NOT_FOUND = "No HTTP resource was found that matches the request URI '{}'."
 
 
+@dataclass
+class Traffic:
+    """What reached the application, whichever transport (socket or WSGI) carried it."""
+
+    requests: int = 0
+    resets_before: int = 0  # connections reset before the change was applied
+    resets_after: int = 0  # ... and after
+
+
 class App:
     """Turn a :class:`Request` into a :class:`Response` (or a connection reset)."""
 
@@ -420,6 +432,27 @@ class App:
         self.faults = faults
         self.control = control
         self.router = Router(ROUTES)
+        self.traffic = Traffic()
+
+    def serve(self, request: Request) -> Response:
+        """Answer one request as every transport does: counted, a bug answered 500.
+
+        Raises :class:`ResetConnection` when a fault resets the connection; the
+        transport drops its connection (the socket server) or lets the
+        exception out (the WSGI application).
+        """
+        self.traffic.requests += 1
+        try:
+            return self(request)
+        except ResetConnection as reset:
+            if reset.applied:
+                self.traffic.resets_after += 1
+            else:
+                self.traffic.resets_before += 1
+            raise
+        except Exception:  # a bug: answer 500 and keep serving, as a Server would
+            log.exception("emulator error on %s %s", request.method, request.path)
+            return json_response(500, {"message": "An error has occurred."})
 
     # entry point -----------------------------------------------------------
     def __call__(self, request: Request) -> Response:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import logging
 import socket
 import socketserver
 import struct
@@ -28,10 +27,9 @@ from .http import Request, Response, json_response
 from .state import Clock, State
 from .state.core import EmulatorError
 from .state.legacy import PAGING_MODES
+from .wsgi import WsgiApp, in_process_url
 
 __all__ = ["Emulator", "EmulatorServer", "LOOPBACK_HOSTS"]
-
-log = logging.getLogger("axframe.emulator")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_HEADER_BYTES = 64 * 1024
@@ -87,16 +85,11 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
             if request is None:
                 return
-            self.server.requests += 1
             try:
-                response = self.server.app(request)
-            except ResetConnection as reset:
-                self.server.resets[reset.applied] += 1
+                response = self.server.app.serve(request)
+            except ResetConnection:
                 self._reset()
                 return
-            except Exception:  # a bug: answer 500 and keep serving, as a Server would
-                log.exception("emulator error on %s %s", request.method, request.path)
-                response = json_response(500, {"message": "An error has occurred."})
             if not self._send(response, keep_alive):
                 return
             if not keep_alive:
@@ -203,8 +196,6 @@ class EmulatorServer(socketserver.ThreadingTCPServer):
         self.app = app
         self.max_body = max_body
         self.closing = False
-        self.requests = 0
-        self.resets = {False: 0, True: 0}
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
         super().__init__((host, port), _Handler)
@@ -270,9 +261,17 @@ class Emulator:
         page 0 is a 400), ``"zero-based"``, or ``"one-based-lenient"`` (page 0
         reads as page 1).  The real Server's base is not documented.
 
+    Building an emulator makes its state and binds nothing; :meth:`start` (or
+    ``with``) opens the loopback socket.  Without a socket, :attr:`wsgi_app`
+    serves the same answers in process at :attr:`wsgi_url` (see
+    :mod:`axframe.emulator.wsgi`).
+
     Attributes
     ----------
-    url : the base URL clients use (``http://127.0.0.1:PORT/webapi``).
+    url : the base URL clients use (``http://127.0.0.1:PORT/webapi``); only while started.
+    wsgi_app : the same emulator as a WSGI (PEP 3333) application, usable without starting.
+    wsgi_url : a loopback base URL for the WSGI application (``http://127.0.0.1:N/webapi``); no
+        socket listens there, it names the emulator for an in-process transport adapter.
     curator, artisan : ``(client_id, client_secret)`` of a Curator and of a
         non-curator (Artisan), both with API access.
     state, faults, clock : the model, the fault injector and the movable clock.
@@ -296,6 +295,8 @@ class Emulator:
         self.faults = Faults()
         self.state = self._new_state(seed)
         self.app = App(self.state, self.faults, control=self._control)
+        self.wsgi_app = WsgiApp(self.app, max_body)
+        self.wsgi_url = in_process_url()
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -351,12 +352,11 @@ class Emulator:
             routes = {k[len("route:"):]: v for k, v in self.state.counters.items() if k.startswith("route:")}
             other = {k: v for k, v in self.state.counters.items() if not k.startswith("route:")}
             counts = self.state.counts()
-        server = self._server
-        return {"requests": server.requests if server else 0, "routes": routes,
+        traffic = self.app.traffic
+        return {"requests": traffic.requests, "routes": routes,
                 "tokensIssued": other.get("tokens_issued", 0), "tokenRequests": other.get("token_requests", 0),
                 "counters": other, "counts": counts, "faults": self.faults.snapshot(),
-                "resets": {"beforeApplied": server.resets[False] if server else 0,
-                           "afterApplied": server.resets[True] if server else 0}}
+                "resets": {"beforeApplied": traffic.resets_before, "afterApplied": traffic.resets_after}}
 
     # lifecycle ---------------------------------------------------------------
     def start(self) -> "Emulator":
