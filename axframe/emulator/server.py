@@ -21,12 +21,12 @@ import time
 from typing import Any
 
 from . import seed as seeding
-from .app import App, parse_control_json
+from .app import App
+from .control import control
 from .faults import Faults, ResetConnection
 from .http import Request, Response, json_response
 from .state import Clock, State
-from .state.core import EmulatorError
-from .state.legacy import PAGING_MODES
+from .state.store import PAGING_MODES
 from .wsgi import WsgiApp, in_process_url
 
 __all__ = ["Emulator", "EmulatorServer", "LOOPBACK_HOSTS"]
@@ -109,6 +109,15 @@ class _Handler(socketserver.StreamRequestHandler):
             raise _HttpError(400, "Malformed request line.") from None
         if not version.startswith("HTTP/1."):
             raise _HttpError(505, "Only HTTP/1.x is supported.")
+        headers = self._read_headers()
+        connection = headers.get("connection", "").lower()
+        keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
+        body = self._read_body(headers)
+        if body is None:
+            return None, False
+        return Request(method.upper(), target, headers, body), keep_alive
+
+    def _read_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
         total = 0
         while True:
@@ -117,35 +126,35 @@ class _Handler(socketserver.StreamRequestHandler):
             if total > MAX_HEADER_BYTES or len(headers) > MAX_HEADERS:
                 raise _HttpError(431, "The request headers are too large.")
             if raw in (b"\r\n", b"\n", b""):
-                break
+                return headers
             name, sep, value = raw.decode("latin-1").partition(":")
             if not sep:
                 raise _HttpError(400, "Malformed header line.")
             key = name.strip().lower()
             headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-        connection = headers.get("connection", "").lower()
-        keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-        body = b""
+
+    def _read_body(self, headers: dict[str, str]) -> bytes | None:
+        """The body the headers announce; ``None`` when the connection ended first."""
         if headers.get("transfer-encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        elif "content-length" in headers:
-            try:
-                length = int(headers["content-length"])
-            except ValueError:
-                raise _HttpError(400, "Invalid Content-Length.") from None
-            if length < 0:
-                raise _HttpError(400, "Invalid Content-Length.")
-            if length > self.server.max_body:
-                raise _HttpError(413, "The request body is too large.")
-            if length and headers.get("expect", "").lower() == "100-continue":
-                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            body = self.rfile.read(length)
-            if len(body) != length:
-                return None, False
-        return Request(method.upper(), target, headers, body), keep_alive
+            return self._read_chunked()
+        if "content-length" not in headers:
+            return b""
+        try:
+            length = int(headers["content-length"])
+        except ValueError:
+            raise _HttpError(400, "Invalid Content-Length.") from None
+        if length < 0:
+            raise _HttpError(400, "Invalid Content-Length.")
+        if length > self.server.max_body:
+            raise _HttpError(413, "The request body is too large.")
+        if length and headers.get("expect", "").lower() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = self.rfile.read(length)
+        return body if len(body) == length else None
 
     def _read_chunked(self) -> bytes:
-        parts, size_total = [], 0
+        parts: list[bytes] = []
+        size_total = 0
         while True:
             line = self.rfile.readline(1024)
             try:
@@ -294,7 +303,7 @@ class Emulator:
         self.clock = Clock(start=_epoch(start_time))
         self.faults = Faults()
         self.state = self._new_state(seed)
-        self.app = App(self.state, self.faults, control=self._control)
+        self.app = App(self.state, self.faults, control=lambda request: control(self, request))
         self.wsgi_app = WsgiApp(self.app, max_body)
         self.wsgi_url = in_process_url()
         self._server: EmulatorServer | None = None
@@ -404,89 +413,6 @@ class Emulator:
         where = self.url if self._server is not None else "stopped"
         return f"<Emulator {where}>"
 
-    # control API ------------------------------------------------------------------
-    def _control(self, request: Request) -> Response:
-        try:
-            return self._control_route(request)
-        except (EmulatorError, ValueError, KeyError, TypeError) as exc:
-            message = exc.message if isinstance(exc, EmulatorError) else str(exc)
-            return json_response(400, {"message": message})
-
-    def _control_route(self, request: Request) -> Response:
-        path = request.path.rstrip("/")
-        method = request.method
-        if path == "/_emulator/health":
-            return json_response(200, {"ok": True})
-        if path == "/_emulator/stats" and method == "GET":
-            return json_response(200, self.stats())
-        if path == "/_emulator/info" and method == "GET":
-            return json_response(200, self.info())
-        if path == "/_emulator/reset" and method == "POST":
-            body = parse_control_json(request)
-            self.reset(body.get("seed"))
-            return json_response(200, {"ok": True, "counts": self.state.counts()})
-        if path == "/_emulator/seed" and method == "POST":
-            return json_response(200, {"refs": self.apply_seed(parse_control_json(request))})
-        if path == "/_emulator/faults":
-            if method == "GET":
-                return json_response(200, self.faults.snapshot())
-            if method == "PUT":
-                self.faults.configure(**parse_control_json(request))
-                return json_response(200, self.faults.snapshot())
-            if method == "PATCH":
-                self.faults.update(**parse_control_json(request))
-                return json_response(200, self.faults.snapshot())
-            if method == "DELETE":
-                self.faults.clear()
-                return json_response(200, self.faults.snapshot())
-        if path == "/_emulator/clock" and method == "POST":
-            seconds = float(parse_control_json(request).get("advance", 0))
-            self.advance(seconds)
-            return json_response(200, {"now": self.clock.now()})
-        if path == "/_emulator/tokens/expire" and method == "POST":
-            with self.state.lock:
-                return json_response(200, {"expired": self.state.expire_tokens()})
-        if path == "/_emulator/settings" and method == "PUT":
-            body = parse_control_json(request)
-            with self.state.lock:
-                if "tokenLifetime" in body:
-                    self.state.token_lifetime = int(body["tokenLifetime"])
-                if "jobSlots" in body:
-                    self.state.job_slots = int(body["jobSlots"])
-                if "defaultRunSeconds" in body:
-                    self.state.default_run_seconds = float(body["defaultRunSeconds"])
-                if "oauth1Transports" in body:
-                    transports = frozenset(body["oauth1Transports"])
-                    if not transports or transports - {"header", "query"}:
-                        raise ValueError("oauth1Transports takes 'header' and/or 'query'")
-                    self.state.oauth1_transports = transports
-                if "adminPaging" in body:
-                    if body["adminPaging"] not in PAGING_MODES:
-                        raise ValueError(f"adminPaging takes one of {', '.join(PAGING_MODES)}")
-                    self.state.admin_paging = body["adminPaging"]
-                if "tokenCredentialForms" in body:
-                    forms = set(body["tokenCredentialForms"])
-                    if not forms or forms - {"basic", "form"}:
-                        raise ValueError("tokenCredentialForms takes 'basic' and/or 'form'")
-                    self.state.token_forms = forms
-            return json_response(200, {"tokenLifetime": self.state.token_lifetime,
-                                       "tokenCredentialForms": sorted(self.state.token_forms),
-                                       "jobSlots": self.state.job_slots,
-                                       "defaultRunSeconds": self.state.default_run_seconds,
-                                       "adminPaging": self.state.admin_paging,
-                                       "oauth1Transports": sorted(self.state.oauth1_transports)})
-        parts = path.split("/")
-        if len(parts) == 5 and parts[2] == "workflows" and parts[4] == "behaviour" and method == "PUT":
-            body = parse_control_json(request)
-            allowed = {"runSeconds", "disposition", "message"}
-            if set(body) - allowed:
-                raise ValueError(f"behaviour takes only {', '.join(sorted(allowed))}")
-            with self.state.lock:
-                wf = self.state.workflow(parts[3])
-                wf["behaviour"] = dict(body)
-            return json_response(200, {"id": parts[3], "behaviour": body})
-        return json_response(404, {"message": f"No emulator control route {method} {path}."})
-
     def info(self) -> dict:
         return {"url": self.url if self._server else None,
                 "curator": list(self.curator), "artisan": list(self.artisan),
@@ -498,7 +424,7 @@ def _ensure_keys(state: State) -> None:
     for role, name in (("Curator", "curator"), ("Artisan", "artisan")):
         if any(u["role"] == role and u.get("isApiEnabled") and u.get("isActive") for u in state.users.values()):
             continue
-        state.add_user({"firstName": "Emulator", "lastName": role, "email": f"emulator.{name}@example.com",
+        state.services.people.add_user({"firstName": "Emulator", "lastName": role, "email": f"emulator.{name}@example.com",
                         "role": role, "isApiEnabled": True, "canCreateCollections": role == "Curator",
                         "canScheduleJobs": True, "canPrioritizeJobs": role == "Curator",
                         "canAssignJobs": role == "Curator"}, None)
