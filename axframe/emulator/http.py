@@ -194,8 +194,8 @@ def parse_multipart(request: Request) -> tuple[dict[str, str], dict[str, tuple[s
             data = data[:-2]
         disposition = ""
         for line in head.decode("utf-8", "replace").split("\r\n"):
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "content-disposition":
+            header, _, value = line.partition(":")
+            if header.strip().lower() == "content-disposition":
                 disposition = value
         params = _disposition_params(disposition)
         name = params.get("name")

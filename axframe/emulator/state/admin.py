@@ -64,7 +64,7 @@ class Admin:
         sub = store.subscriptions.get(store.users.get(wf["ownerId"], {}).get("subscriptionId", ""), {})
         return dict(self.legacy.workflow_view(wf), publishedVersionId=wf["publishedVersionId"],
                     publishedVersionNumber=version["versionNumber"],
-                    publishedVersionOwner=self._owner(version.get("ownerId", wf["ownerId"])),
+                    publishedVersionOwner=self._owner(str(version.get("ownerId", wf["ownerId"]))),
                     collections=[{"collectionName": c["name"], "collectionId": c["id"]}
                                  for c in store.collections.values() if wf["id"] in c["workflowIds"]],
                     lastRunDate=last_run, subscriptionName=sub.get("name", ""))
@@ -76,7 +76,7 @@ class Admin:
                 "email": u.get("email", ""), "subscription": {"id": sub.get("id", ""), "name": sub.get("name", "")}}
 
     def _revision(self, wf: Record, v: Record) -> Record:
-        return {"id": v["versionId"], "version": v["versionNumber"], "author": self._person(v.get("ownerId", wf["ownerId"])),
+        return {"id": v["versionId"], "version": v["versionNumber"], "author": self._person(str(v.get("ownerId", wf["ownerId"]))),
                 "dateCreated": v["dateCreated"], "executionMode": v["executionMode"], "isChunkedPackage": False,
                 "runCount": v["runCount"], "downloadCount": 0, "packageType": v["packageWorkflowType"],
                 "hasPrivateDataExemption": v["hasPrivateDataExemption"], "uploadDate": v["uploadDate"],

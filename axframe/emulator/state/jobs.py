@@ -347,10 +347,16 @@ def _queue_tests(statuses: str | None, priorities: str | None, completed_after: 
         tests.append(lambda j: j["priority"] in chosen)
     for bound, after in ((completed_after, True), (completed_before, False)):
         if bound:
-            limit = parse_time(bound, "completed")
-            tests.append(lambda j, limit=limit, after=after: j["_end"] is not None and j["status"] != "Running"
-                         and (j["_end"] >= limit if after else j["_end"] < limit))
+            tests.append(_completed(parse_time(bound, "completed"), after))
     return tests
+
+
+def _completed(limit: float, after: bool) -> Callable[[Record], bool]:
+    """Jobs that ended (not running) at or after *limit*, or before it."""
+    def test(j: Record) -> bool:
+        end = j["_end"]
+        return end is not None and j["status"] != "Running" and (end >= limit if after else end < limit)
+    return test
 
 
 def _split(text: str) -> list[str]:

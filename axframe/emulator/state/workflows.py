@@ -136,7 +136,7 @@ class Workflows:
                      upload_source: str = "ServerUIorServerAPI") -> Record:
         """Create a workflow with one published version (checks already done; *settings* by stored names)."""
         info = read(package)
-        wf = {
+        wf: Record = {
             "id": workflow_id or self.store.new_id(), "name": name, "ownerId": owner_id,
             "workerTag": settings.get("workerTag") or "",
             "districtTags": list(settings.get("districtTags") or []),
