@@ -104,11 +104,19 @@ def typed_query(endpoint: Endpoint, query: dict[str, list[str]]) -> dict[str, An
 
 
 def _strict(schema: dict | None, depth: int = 0) -> dict:
-    """*schema* with its references inlined (checked once per endpoint, not per request)."""
+    """*schema* with its references inlined, and a bare ``object`` meaning a JSON object.
+
+    Swashbuckle writes C#'s ``object`` as ``{"type": "object"}``; the shared
+    validator reads that as any value (rows are checked leniently), but a body
+    the Server takes has the Swagger's shape: an object.  In the contracts that
+    is each value of a DCM ``parameters`` map.
+    """
     resolved = schemas.resolve(schema)
     if depth > 24:  # pragma: no cover - the contracts nest a few levels deep
         return {}
     out = {k: v for k, v in resolved.items() if k != "$ref"}
+    if out.get("type") == "object" and "properties" not in out and "additionalProperties" not in out:
+        out["additionalProperties"] = {}  # an object, whatever it holds
     if "properties" in out:
         out["properties"] = {name: _strict(sub, depth + 1) for name, sub in out["properties"].items()}
     if isinstance(out.get("additionalProperties"), dict) and out["additionalProperties"]:
@@ -124,7 +132,7 @@ def _wire_schema(key: str) -> dict:
 
 
 def wire_schema(schema: dict | None) -> dict:
-    """The schema a body is checked against: the endpoint's, inlined (see :func:`_strict`)."""
+    """The schema a body is checked against: the endpoint's, strict (see :func:`_strict`)."""
     if schema and set(schema) == {"$ref"}:
         return _wire_schema(schema["$ref"])
     return _strict(schema)
