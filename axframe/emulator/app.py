@@ -24,9 +24,9 @@ from urllib.parse import unquote
 
 from ..catalogue import Endpoint
 from . import oauth1
-from .error_map import body_of, status_of
+from .error_map import answer
 from .faults import Faults, ResetConnection
-from .http import FORM_CONTENT_TYPE, Request, Response, json_response, parse_json_body
+from .http import FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, Request, Response, json_response, parse_json_body
 from .routes import ROUTES, Route, Router
 from .state import State
 from .state.actor import Actor
@@ -53,7 +53,8 @@ def render(endpoint: Endpoint, result: Any) -> Response:
     """A state method's result as the answer the Swagger declares for *endpoint*.
 
     A :class:`File` is its bytes with its media type; a :class:`Created` is
-    201 where the operation declares 201; nothing is an empty body.
+    201 where the operation declares 201; nothing is an empty body, still with
+    the JSON Content-Type that the operation's ``produces`` implies.
     """
     if isinstance(result, File):
         safe = result.name.replace('"', "")
@@ -64,7 +65,7 @@ def render(endpoint: Endpoint, result: Any) -> Response:
         status = 201 if 201 in endpoint.success_codes else status
         result = result.value
     if result is None:
-        return Response(status, b"", [])
+        return Response(status, b"", [("Content-Type", JSON_CONTENT_TYPE)])
     return json_response(status, result)
 
 
@@ -230,7 +231,7 @@ class App:
                 arguments = route.binding.arguments(request, actor, route.path(args))
                 result = route.call(state.services, arguments)
         except EmulatorError as exc:
-            return json_response(status_of(exc), body_of(exc, route.endpoint, legacy=legacy))
+            return answer(exc, route.endpoint, legacy=legacy)
         return render(route.endpoint, result)
 
 
