@@ -69,7 +69,7 @@ class Services:
                            legacy=self.legacy)
 
     def of(self, kind: type[T]) -> T:
-        """The service of class *kind*."""
+        """The service of class *kind* (the routes find their method's service by its class)."""
         for service in vars(self).values():
             if type(service) is kind:
                 return service  # type: ignore[no-any-return]
