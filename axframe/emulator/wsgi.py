@@ -23,6 +23,9 @@ Where the socket server and WSGI differ
   sets it, so that an encoded slash (``a%2Fb``) stays inside one path
   segment, as on the socket; without it, the decoded ``PATH_INFO`` is quoted
   again and ``%2F`` reads as ``/``.
+* Without ``HTTP_HOST`` the Host is ``SERVER_NAME:SERVER_PORT`` (PEP 3333's
+  URL reconstruction): a legacy OAuth1 signature covers scheme, host and port,
+  so these must be the URL's.
 * Limits match the socket server's: headers over 64 KiB (or more than 100 of
   them) are 431, a body over ``max_body`` is 413, a malformed
   ``CONTENT_LENGTH`` is 400.
@@ -103,6 +106,8 @@ class WsgiApp:
         body = self._body(environ)
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         scheme = str(environ.get("wsgi.url_scheme", "http"))
+        if "host" not in headers:  # PEP 3333's URL reconstruction; OAuth1 signatures cover host and port
+            headers["host"] = _host(environ, scheme)
         return Request(method, _target(environ), headers, body, scheme=scheme)
 
     def _body(self, environ: dict[str, Any]) -> bytes:
@@ -154,6 +159,12 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     if total > MAX_HEADER_BYTES or len(headers) > MAX_HEADERS:
         raise _Refused(431, "The request headers are too large.")
     return headers
+
+
+def _host(environ: dict[str, Any], scheme: str) -> str:
+    name, port = str(environ.get("SERVER_NAME", "127.0.0.1")), str(environ.get("SERVER_PORT", ""))
+    default = "443" if scheme == "https" else "80"
+    return f"{name}:{port}" if port and port != default else name
 
 
 def _target(environ: dict[str, Any]) -> str:

@@ -14,15 +14,15 @@ from axframe.emulator import Emulator, ResetConnection
 
 
 def call(app, method: str, target: str, body: bytes = b"", headers: dict | None = None,
-         raw_target: bool = True) -> tuple[int, dict[str, str], bytes]:
-    """One request through *app*, as a WSGI server would make it."""
+         raw_target: bool = True, port: int = 1) -> tuple[int, dict[str, str], bytes]:
+    """One request through *app*, as a WSGI server would make it (no Host header: PEP 3333's SERVER_*)."""
     path, _, query = target.partition("?")
     environ = {
         "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "1", "SERVER_PROTOCOL": "HTTP/1.1",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": str(port), "SERVER_PROTOCOL": "HTTP/1.1",
         "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
-        "wsgi.run_once": False, "HTTP_HOST": "127.0.0.1:1",
+        "wsgi.run_once": False,
     }
     if raw_target:
         environ["REQUEST_URI"] = target
@@ -144,3 +144,21 @@ def test_the_socket_and_wsgi_answers_are_the_same(emulator):
     assert status == over_socket.status_code and body == over_socket.content
     socket_headers = {k.lower(): v for k, v in over_socket.headers.items() if k.lower() != "connection"}
     assert headers == socket_headers
+
+
+def test_a_legacy_oauth1_call_signed_for_the_wsgi_url(emulator):
+    from requests_oauthlib import OAuth1
+
+    key, secret = emulator.curator
+    url = emulator.wsgi_url.replace("/webapi", "/gallery/api") + "/admin/v1/users/?page=1&pageSize=5"
+    signed = requests.Request("GET", url, auth=OAuth1(key, client_secret=secret)).prepare()  # never sent
+    parts = urlsplit(signed.url)
+    authorization = signed.headers["Authorization"]
+    # environ values are native strings (PEP 3333); requests_oauthlib hands the header as bytes
+    environ_headers = {"Authorization": authorization.decode("latin-1") if isinstance(authorization, bytes)
+                       else authorization}
+    target = parts.path + "?" + parts.query
+    status, _, body = call(emulator.wsgi_app, "GET", target, headers=environ_headers, port=parts.port)
+    assert status == 200 and len(json.loads(body)) == 5
+    status, _, body = call(emulator.wsgi_app, "GET", target, headers=environ_headers, port=parts.port)  # nonce spent
+    assert status == 401 and json.loads(body)["exceptionName"] == "UnauthorizedException"
