@@ -262,7 +262,7 @@ LOADERS: tuple[tuple[str | None, Callable[[_Loading, Any], None]], ...] = (
 
 
 def apply_seed(state: State, seed: dict) -> dict[str, str]:
-    """Load *seed* into *state* (under its lock); return the map of refs to ids."""
+    """Load *seed* into *state* (the caller holds its lock); return the map of refs to ids."""
     load = _Loading(state)
     for section, loader in LOADERS:
         loader(load, seed.get(section, []) if section else None)
