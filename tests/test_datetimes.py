@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from axframe import schemas
+from axframe.emulator.error_map import body_of, status_of
 from axframe.emulator.state.core import EmulatorError, parse_time
 
 DATE_TIME = {"type": "string", "format": "date-time"}
@@ -90,8 +91,8 @@ def test_emulator_parse_time_accepts_iso_forms(text, expected):
 def test_emulator_parse_time_answers_400_for_garbage(text):
     with pytest.raises(EmulatorError) as caught:
         parse_time(text, "when")
-    assert caught.value.status == 400
-    assert caught.value.body()["modelState"] == {"when": [f"The value '{text}' is not a valid date."]}
+    assert status_of(caught.value) == 400
+    assert body_of(caught.value)["modelState"] == {"when": [f"The value '{text}' is not a valid date."]}
 
 
 @pytest.mark.parametrize("start", ["2026-01-01", "2026-01-01T00:00:00Z", "2026-01-01T01:00:00+01:00",

@@ -1,7 +1,9 @@
-"""Plain request and response objects, body parsing and the error-to-status map.
+"""Plain request and response objects, and reading bodies: JSON, form-encoded, multipart.
 
-Kept apart from the routes so that both the route table (:mod:`.app`) and the
-socket server (:mod:`.server`) share one small vocabulary.
+Kept apart from the routes so that the application (:mod:`.app`), the
+socket server (:mod:`.server`) and the WSGI application (:mod:`.wsgi`) share
+one small vocabulary.  A body that cannot be read is :class:`Invalid` (the
+key ``""`` is the body itself), or one of the two media refusals below.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .. import schemas
-from .state.core import EmulatorError, invalid
+from .state.errors import EmulatorError, Invalid
 
-__all__ = ["Request", "Response", "json_response", "error_response", "parse_multipart",
-           "coerce_form", "UnsupportedMediaType", "MAX_JSON_BYTES"]
+__all__ = ["Request", "Response", "json_response", "parse_json_body", "parse_multipart", "coerce_form",
+           "UnsupportedMediaType", "TooLarge", "MAX_JSON_BYTES", "FORM_CONTENT_TYPE", "JSON_CONTENT_TYPE"]
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 MAX_JSON_BYTES = 8 * 1024 * 1024
 
@@ -32,6 +35,8 @@ REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401
 
 @dataclass
 class Request:
+    """One parsed HTTP request: *target* is the raw path and query, header names lower-cased."""
+
     method: str
     target: str
     headers: dict[str, str]
@@ -57,6 +62,8 @@ class Request:
 
 @dataclass
 class Response:
+    """One answer, before a transport writes it."""
+
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
@@ -67,16 +74,17 @@ class Response:
 
 
 def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
+    """*payload* as compact JSON (UTF-8), with *headers* after the Content-Type."""
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return Response(status, body, [("Content-Type", "application/json; charset=utf-8")] + list(headers or []))
-
-
-def error_response(error: EmulatorError) -> Response:
-    return json_response(error.status, error.body())
+    return Response(status, body, [("Content-Type", JSON_CONTENT_TYPE)] + list(headers or []))
 
 
 class UnsupportedMediaType(EmulatorError):
-    status = 415
+    """The body's media type is not one the operation reads (the answer is 415)."""
+
+
+class TooLarge(EmulatorError):
+    """The body is larger than the emulator reads (the answer is 413)."""
 
 
 def parse_json_body(request: Request) -> Any:
@@ -92,13 +100,13 @@ def parse_json_body(request: Request) -> Any:
     if kind and kind not in ("application/json", "text/json") and not kind.endswith("+json"):
         raise UnsupportedMediaType(f"The request entity's media type '{kind}' is not supported for this resource.")
     if len(request.body) > MAX_JSON_BYTES:
-        raise _too_large()
+        raise TooLarge("The request body is too large.")
     try:
         return json.loads(request.body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise invalid({"body": [f"The request body is not valid JSON: {exc}"[:200]]}) from None
+        raise Invalid.field("", f"The request body is not valid JSON: {exc}"[:200].rstrip(".") + ".") from None
     except RecursionError:  # thousands of nested brackets: the parser runs out of stack
-        raise invalid({"body": ["The request body is nested too deeply to read."]}) from None
+        raise Invalid.field("", "The request body is nested too deeply to read.") from None
 
 
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
@@ -122,7 +130,7 @@ def _form_scalar(text: str, kind: str | None) -> Any:
     return text
 
 
-def coerce_form(form: dict[str, str], schema: dict | None, param: str) -> dict[str, Any]:
+def coerce_form(form: dict[str, str], schema: dict | None, param: str = "") -> dict[str, Any]:
     """The fields of a form-encoded body in the types of the JSON body *schema* declares.
 
     As ASP.NET model binding reads a form into a contract: ``true``/``false``
@@ -130,7 +138,8 @@ def coerce_form(form: dict[str, str], schema: dict | None, param: str) -> dict[s
     text that does not read as its type is left for validation to report, and
     an empty one counts as not sent.  Text fields and fields the schema does
     not know pass unchanged.  A field whose type is an object or a list
-    cannot be written in a flat form: it is a 400 with ``modelState``.
+    cannot be written in a flat form: it is :class:`Invalid` (keys under
+    *param*, or the bare field names without one).
     """
     props = schemas.resolve(schema).get("properties", {}) if schema else {}
     out: dict[str, Any] = {}
@@ -141,27 +150,21 @@ def coerce_form(form: dict[str, str], schema: dict | None, param: str) -> dict[s
             what = "an object" if kind == "object" else "a list"
             message = (f"The field '{name}' is {what}, which a form-encoded body cannot carry; "
                        "send the body as application/json.")
-            problems[f"{param}.{name}"] = [message]
+            problems[f"{param}.{name}" if param else name] = [message]
         elif kind in ("boolean", "integer", "number") and not text.strip():
             continue
         else:
             out[name] = _form_scalar(text, kind)
     if problems:
-        raise invalid(problems)
+        raise Invalid(problems)
     return out
-
-
-def _too_large() -> EmulatorError:
-    error = EmulatorError("The request body is too large.")
-    error.status = 413
-    return error
 
 
 def parse_multipart(request: Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
     """Split a ``multipart/form-data`` body into text fields and files.
 
     Raises :class:`UnsupportedMediaType` when the body is not multipart (the
-    Server answers 415 to such uploads) and a 400 when it is malformed.
+    Server answers 415 to such uploads) and :class:`Invalid` when it is malformed.
     """
     header = request.header("content-type")
     if request.content_type not in ("multipart/form-data", "application/form-data"):
@@ -172,11 +175,11 @@ def parse_multipart(request: Request) -> tuple[dict[str, str], dict[str, tuple[s
         if key.lower() == "boundary":
             boundary = value.strip().strip('"')
     if not boundary:
-        raise invalid({"body": ["The multipart body has no boundary."]})
+        raise Invalid.field("", "The multipart body has no boundary.")
     delimiter = b"--" + boundary.encode("latin-1")
     chunks = request.body.split(delimiter)
     if len(chunks) < 3:
-        raise invalid({"body": ["The multipart body is malformed."]})
+        raise Invalid.field("", "The multipart body is malformed.")
     fields: dict[str, str] = {}
     files: dict[str, tuple[str, bytes]] = {}
     for chunk in chunks[1:]:
@@ -186,13 +189,13 @@ def parse_multipart(request: Request) -> tuple[dict[str, str], dict[str, tuple[s
             chunk = chunk[2:]
         head, sep, data = chunk.partition(b"\r\n\r\n")
         if not sep:
-            raise invalid({"body": ["A multipart part has no headers."]})
+            raise Invalid.field("", "A multipart part has no headers.")
         if data.endswith(b"\r\n"):
             data = data[:-2]
         disposition = ""
         for line in head.decode("utf-8", "replace").split("\r\n"):
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "content-disposition":
+            header, _, value = line.partition(":")
+            if header.strip().lower() == "content-disposition":
                 disposition = value
         params = _disposition_params(disposition)
         name = params.get("name")

@@ -15,43 +15,31 @@ narrows that to one of the two, to rehearse a Server that takes only one.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 
-from .state.core import EmulatorError
+from .state.errors import Unauthorized
 
 if TYPE_CHECKING:  # pragma: no cover
     from .http import Request
     from .state import State
 
+__all__ = ["verify", "invalid_signature", "INVALID_SIGNATURE"]
+
 INVALID_SIGNATURE = "The provided signature(oauth_signature) is invalid."
 
 
-class LegacyError(EmulatorError):
-    status = 401
-
-    def body(self) -> dict:
-        return {"data": None, "exceptionName": "UnauthorizedException", "innerExceptionMessage": "",
-                "message": self.message}
-
-
-def invalid_signature() -> LegacyError:
-    return LegacyError(INVALID_SIGNATURE)
-
-
-def legacy_error_body(error: EmulatorError) -> dict:
-    names = {400: "BadRequestException", 401: "UnauthorizedException", 403: "ForbiddenException",
-             404: "NotFoundException", 409: "ConflictException"}
-    return {"data": None, "exceptionName": names.get(error.status, "Exception"), "innerExceptionMessage": "",
-            "message": error.message}
+def invalid_signature() -> Unauthorized:
+    """The refusal of a request whose OAuth1 signature does not verify."""
+    return Unauthorized(INVALID_SIGNATURE)
 
 
 class _Validator(RequestValidator):
     enforce_ssl = False
     allowed_signature_methods = ("HMAC-SHA1",)
 
-    def __init__(self, state: "State"):
+    def __init__(self, state: State):
         super().__init__()
         self.state = state
         self._nonces: set[tuple[str, str, str]] = set()
@@ -75,15 +63,15 @@ class _Validator(RequestValidator):
     def check_nonce(self, nonce: str) -> bool:
         return bool(nonce) and nonce.isalnum()
 
-    def validate_client_key(self, client_key: str, request) -> bool:
+    def validate_client_key(self, client_key: str, request: Any) -> bool:
         return self.state.user_by_api_key(client_key) is not None
 
-    def get_client_secret(self, client_key: str, request) -> str:
+    def get_client_secret(self, client_key: str, request: Any) -> str:
         user = self.state.user_by_api_key(client_key)
-        return user["apiSecret"] if user else "dummy-secret"
+        return str(user["apiSecret"]) if user else "dummy-secret"
 
-    def validate_timestamp_and_nonce(self, client_key, timestamp, nonce, request,
-                                     request_token=None, access_token=None) -> bool:
+    def validate_timestamp_and_nonce(self, client_key: str, timestamp: Any, nonce: str, request: Any,
+                                     request_token: Any = None, access_token: Any = None) -> bool:
         key = (client_key, str(timestamp), nonce)
         with self._lock:
             if key in self._nonces:
@@ -98,7 +86,7 @@ _validators: dict[int, _Validator] = {}
 _validators_lock = threading.Lock()
 
 
-def _validator(state: "State") -> _Validator:
+def _validator(state: State) -> _Validator:
     with _validators_lock:
         validator = _validators.get(id(state))
         if validator is None or validator.state is not state:
@@ -106,10 +94,10 @@ def _validator(state: "State") -> _Validator:
         return validator
 
 
-def verify(request: "Request", state: "State") -> str | None:
+def verify(request: Request, state: State) -> str | None:
     """The API key of a correctly signed request, else ``None``."""
     endpoint = SignatureOnlyEndpoint(_validator(state))
-    headers = {}
+    headers: dict[str, str] = {}
     in_header = request.header("authorization").lower().startswith("oauth ")
     if in_header:
         headers["Authorization"] = request.header("authorization")
@@ -125,4 +113,4 @@ def verify(request: "Request", state: "State") -> str | None:
         return None
     if not valid:
         return None
-    return oauth_request.client_key
+    return str(oauth_request.client_key)

@@ -29,6 +29,9 @@ optional, loaded in this order::
     }
 
 ``bulkUsers`` adds many plain users quickly (for large-listing benchmarks).
+A DCM connection's ``parameters`` (and its data source's) hold objects, as
+the Swagger declares: a seed that gives another value is a :class:`SeedError`,
+like a request would be a 400.
 """
 
 from __future__ import annotations
@@ -36,11 +39,20 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from ..packages import build_package
+from .binding import problems_of, wire_schema
+from .control import apply_settings
 from .state import State
+from .state.core import Record
+from .state.people import USER_DEFAULTS
+from .state.sharing import permissions
+from .state.workflows import read
 from .state.zones import zone_info
+
+__all__ = ["apply_seed", "resolve_seed", "default_seed", "load_seed_file", "add_bulk_users", "SeedError"]
 
 DEFAULT_SEED_NAME = "default_seed.json"
 
@@ -78,156 +90,188 @@ def resolve_seed(seed: "str | Path | dict | None") -> dict:
 
 
 class SeedError(ValueError):
-    pass
+    """A seed that cannot be loaded: an unknown ref, a zone or a shape the Server refuses."""
 
 
-def apply_seed(state: State, seed: dict) -> dict[str, str]:
-    """Load *seed* into *state*; return the map of refs to ids."""
-    refs: dict[str, str] = {}
+class _Loading:
+    """One seed being loaded: the state, the refs made so far, links made once their targets exist."""
 
-    def ref(kind: str, name: Any) -> str:
+    def __init__(self, state: State):
+        self.state = state
+        self.services = state.services
+        self.refs: dict[str, str] = {}
+        self.credentials: list[tuple[Record, dict]] = []  # their users and groups come later
+
+    def ref(self, kind: str, name: Any) -> str:
         key = f"{kind}:{name}"
-        if key not in refs:
+        if key not in self.refs:
             raise SeedError(f"seed: unknown {kind} ref {name!r}")
-        return refs[key]
+        return self.refs[key]
 
-    def remember(kind: str, item: dict, record_id: str) -> None:
+    def remember(self, kind: str, item: dict, record_id: str) -> None:
         if "ref" in item:
-            refs[f"{kind}:{item['ref']}"] = record_id
+            self.refs[f"{kind}:{item['ref']}"] = record_id
 
-    settings = seed.get("settings", {})
-    if "tokenLifetime" in settings:
-        state.token_lifetime = int(settings["tokenLifetime"])
-    if "jobSlots" in settings:
-        state.job_slots = int(settings["jobSlots"])
-    if "defaultRunSeconds" in settings:
-        state.default_run_seconds = float(settings["defaultRunSeconds"])
 
-    for item in seed.get("subscriptions", []):
-        sub = state.add_subscription(dict(item), None)
-        remember("subscription", item, sub["id"])
+def _settings(load: _Loading, settings: Any) -> None:
+    apply_settings(load.state, settings or {}, ("tokenLifetime", "jobSlots", "defaultRunSeconds"))
 
-    pending_credentials = []
-    for item in seed.get("credentials", []):
-        cred = state.add_credential({"id": item.get("id"), "username": item["username"],
-                                     "password": item.get("password", "")}, None)
-        remember("credential", item, cred["id"])
-        pending_credentials.append((cred, item))
 
-    for item in seed.get("users", []):
+def _subscriptions(load: _Loading, items: list) -> None:
+    for item in items:
+        load.remember("subscription", item, load.services.studios.add(dict(item), None)["id"])
+
+
+def _credentials(load: _Loading, items: list) -> None:
+    for item in items:
+        cred = load.services.credentials.add_credential(
+            {"id": item.get("id"), "username": item["username"], "password": item.get("password", "")}, None)
+        load.remember("credential", item, cred["id"])
+        load.credentials.append((cred, item))
+
+
+def _users(load: _Loading, items: list) -> None:
+    for item in items:
         fields = {k: v for k, v in item.items() if k not in ("ref", "subscription", "defaultCredential")}
         if "subscription" in item:
-            fields["subscriptionId"] = ref("subscription", item["subscription"])
+            fields["subscriptionId"] = load.ref("subscription", item["subscription"])
         if "defaultCredential" in item:
-            fields["defaultCredentialId"] = ref("credential", item["defaultCredential"])
-        user = state.add_user(fields, None)
-        remember("user", item, user["id"])
+            fields["defaultCredentialId"] = load.ref("credential", item["defaultCredential"])
+        load.remember("user", item, load.services.people.add_user(fields, None)["id"])
 
-    for cred, item in pending_credentials:
-        cred["ownerId"] = ref("user", item["owner"]) if "owner" in item else ""
-        cred["userIds"] = [ref("user", u) for u in item.get("users", [])]
 
-    for item in seed.get("userGroups", []):
-        group = state.add_group({"id": item.get("id"), "name": item["name"], "role": item.get("role", "Viewer")},
-                                None)
+def _credential_users(load: _Loading, _: Any) -> None:
+    for cred, item in load.credentials:
+        cred["ownerId"] = load.ref("user", item["owner"]) if "owner" in item else ""
+        cred["userIds"] = [load.ref("user", u) for u in item.get("users", [])]
+
+
+def _groups(load: _Loading, items: list) -> None:
+    for item in items:
+        group = load.services.people.add_group(
+            {"id": item.get("id"), "name": item["name"], "role": item.get("role", "Viewer")}, None)
         for member in item.get("members", []):
-            group["members"][ref("user", member)] = {"dateAdded": state.now_iso(), "addedBy": ""}
-        remember("group", item, group["id"])
+            group["members"][load.ref("user", member)] = {"dateAdded": load.state.now_iso(), "addedBy": ""}
+        load.remember("group", item, group["id"])
 
-    for cred, item in pending_credentials:
-        cred["userGroupIds"] = [ref("group", g) for g in item.get("groups", [])]
 
-    for item in seed.get("dataConnections", []):
-        conn = state.add_data_connection({k: v for k, v in item.items() if k not in ("ref", "users", "groups")})
-        conn["userIds"] = [ref("user", u) for u in item.get("users", [])]
-        conn["userGroupIds"] = [ref("group", g) for g in item.get("groups", [])]
-        remember("connection", item, conn["id"])
+def _credential_groups(load: _Loading, _: Any) -> None:
+    for cred, item in load.credentials:
+        cred["userGroupIds"] = [load.ref("group", g) for g in item.get("groups", [])]
 
-    for item in seed.get("workflows", []):
-        owner = ref("user", item["owner"])
+
+def _data_connections(load: _Loading, items: list) -> None:
+    for item in items:
+        conn = load.services.credentials.add_data_connection(
+            {k: v for k, v in item.items() if k not in ("ref", "users", "groups")})
+        conn["userIds"] = [load.ref("user", u) for u in item.get("users", [])]
+        conn["userGroupIds"] = [load.ref("group", g) for g in item.get("groups", [])]
+        load.remember("connection", item, conn["id"])
+
+
+_NOT_SETTINGS = ("ref", "owner", "type", "questions", "versions", "runSeconds", "disposition", "message", "name",
+                 "description", "credential")
+
+
+def _workflows(load: _Loading, items: list) -> None:
+    workflows = load.services.workflows
+    for item in items:
+        owner = load.ref("user", item["owner"])
         kind = item.get("type", "workflow")
         hints = {k: item[k] for k in ("runSeconds", "disposition", "message") if k in item}
-        settings = {k: v for k, v in item.items()
-                    if k not in ("ref", "owner", "type", "questions", "versions", "runSeconds",
-                                 "disposition", "message", "name", "description", "credential")}
+        settings = {k: v for k, v in item.items() if k not in _NOT_SETTINGS}
         if "credential" in item:
-            settings["credentialId"] = ref("credential", item["credential"])
+            settings["credentialId"] = load.ref("credential", item["credential"])
             settings.setdefault("workflowCredentialType", "Specific")
-        package = build_package(item["name"], kind=kind, questions=item.get("questions", ()),
-                                description=item.get("description", ""), hints=hints)
-        wf = state.add_workflow(name=item["name"], owner_id=owner, package=package, settings=settings,
-                                actor=None, source_app_id=item.get("sourceAppId", ""),
-                                workflow_id=item.get("id"),
-                                upload_source=item.get("uploadSource", "Designer"))
-        for number in range(2, int(item.get("versions", 1)) + 1):
-            extra = build_package(item["name"], kind=kind, questions=item.get("questions", ()),
-                                  description=f"{item.get('description', '')} (version {number})".strip(),
-                                  hints=hints)
-            info_version = state._new_version(wf, _info(extra), extra,
-                                              dict(settings, ownerId=owner, comments=f"Version {number}"), None)
-            state._publish_version(wf, info_version)
-        remember("workflow", item, wf["id"])
 
-    for item in seed.get("schedules", []):
+        def package(description: str) -> bytes:
+            return build_package(item["name"], kind=kind, questions=item.get("questions", ()),
+                                 description=description, hints=hints)
+
+        wf = workflows.add_workflow(name=item["name"], owner_id=owner, package=package(item.get("description", "")),
+                                    settings=settings, actor=None, source_app_id=item.get("sourceAppId", ""),
+                                    workflow_id=item.get("id"), upload_source=item.get("uploadSource", "Designer"))
+        for number in range(2, int(item.get("versions", 1)) + 1):
+            extra = package(f"{item.get('description', '')} (version {number})".strip())
+            version = workflows.new_version(wf, read(extra), extra,
+                                            dict(settings, ownerId=owner, comments=f"Version {number}"), None)
+            workflows.publish_version(wf, version)
+        load.remember("workflow", item, wf["id"])
+
+
+def _schedules(load: _Loading, items: list) -> None:
+    for item in items:
         if zone_info(item.get("timeZone", "UTC")) is None:
             raise SeedError(f"seed: schedule {item.get('ref') or item.get('name')!r} has an unknown "
                             f"timeZone {item['timeZone']!r}")
-        sched = state.add_schedule({"id": item.get("id"), "name": item.get("name"),
-                                    "workflowId": ref("workflow", item["workflow"]),
-                                    "ownerId": ref("user", item["owner"]) if "owner" in item else None,
-                                    "iteration": item["iteration"], "comment": item.get("comment", ""),
-                                    "priority": item.get("priority", "Default"),
-                                    "enabled": item.get("enabled", True),
-                                    "timeZone": item.get("timeZone", "UTC"),
-                                    "questions": item.get("questions", [])}, None)
-        remember("schedule", item, sched["id"])
+        sched = load.services.schedules.add_schedule(
+            {"id": item.get("id"), "name": item.get("name"), "workflowId": load.ref("workflow", item["workflow"]),
+             "ownerId": load.ref("user", item["owner"]) if "owner" in item else None,
+             "iteration": item["iteration"], "comment": item.get("comment", ""),
+             "priority": item.get("priority", "Default"), "enabled": item.get("enabled", True),
+             "timeZone": item.get("timeZone", "UTC"), "questions": item.get("questions", [])}, None)
+        load.remember("schedule", item, sched["id"])
 
-    for item in seed.get("collections", []):
-        col = state.add_collection({"id": item.get("id"), "name": item["name"],
-                                    "ownerId": ref("user", item["owner"])}, None)
+
+def _membership(load: _Loading, member: dict) -> dict:
+    return {"permissions": permissions(member.get("permissions")), "expirationDate": member.get("expirationDate"),
+            "dateAdded": load.state.now_iso(), "addedBy": ""}
+
+
+def _collections(load: _Loading, items: list) -> None:
+    for item in items:
+        col = load.services.sharing.add_collection(
+            {"id": item.get("id"), "name": item["name"], "ownerId": load.ref("user", item["owner"])}, None)
         for member in item.get("users", []):
-            col["users"][ref("user", member["user"])] = _membership(state, member)
+            col["users"][load.ref("user", member["user"])] = _membership(load, member)
         for member in item.get("groups", []):
-            col["groups"][ref("group", member["group"])] = _membership(state, member)
-        col["workflowIds"] = [ref("workflow", w) for w in item.get("workflows", [])]
-        col["scheduleIds"] = [ref("schedule", s) for s in item.get("schedules", [])]
-        remember("collection", item, col["id"])
+            col["groups"][load.ref("group", member["group"])] = _membership(load, member)
+        col["workflowIds"] = [load.ref("workflow", w) for w in item.get("workflows", [])]
+        col["scheduleIds"] = [load.ref("schedule", s) for s in item.get("schedules", [])]
+        load.remember("collection", item, col["id"])
 
-    for item in seed.get("dcmConnections", []):
-        contract = {"id": item.get("id"), "name": item["name"],
-                    "schemaName": item.get("schemaName", "odbc"), "allowInSdks": item.get("allowInSdks", False),
-                    "parameters": item.get("parameters", {}), "connectionId": item.get("connectionId"),
-                    "dataSource": {"object": item.get("dataSource", {"name": item["name"],
-                                                                      "schemaName": "odbc", "parameters": {}})},
+
+def _dcm_connections(load: _Loading, items: list) -> None:
+    schema = wire_schema({"$ref": "DCMEUpsertConnectionContract"})
+    for item in items:
+        contract = {"id": item.get("id"), "name": item["name"], "schemaName": item.get("schemaName", "odbc"),
+                    "allowInSdks": item.get("allowInSdks", False), "parameters": item.get("parameters", {}),
+                    "connectionId": item.get("connectionId"),
+                    "dataSource": {"object": item.get("dataSource", {"name": item["name"], "schemaName": "odbc",
+                                                                     "parameters": {}})},
                     "credentials": item.get("credentials", {})}
-        conn = state.add_dcm_connection(contract, ref("user", item["owner"]))
-        remember("dcm", item, conn["id"])
+        problems = problems_of(contract, schema)
+        if problems:
+            where, texts = next(iter(problems.items()))
+            raise SeedError(f"seed: DCM connection {item.get('ref') or item['name']!r}: {where}: {texts[0]}")
+        load.remember("dcm", item, load.services.dcm.add_connection(contract, load.ref("user", item["owner"]))["id"])
 
-    bulk = seed.get("bulkUsers")
+
+def _bulk_users(load: _Loading, bulk: Any) -> None:
     if bulk:
-        add_bulk_users(state, int(bulk.get("count", 0)), bulk.get("emailDomain", "example.com"))
-    return refs
+        add_bulk_users(load.state, int(bulk.get("count", 0)), bulk.get("emailDomain", "example.com"))
 
 
-def _membership(state: State, member: dict) -> dict:
-    from .state.sharing import PERMISSION_KEYS
+# The sections in loading order (links wait for what they link to); None: a step of links only.
+LOADERS: tuple[tuple[str | None, Callable[[_Loading, Any], None]], ...] = (
+    ("settings", _settings), ("subscriptions", _subscriptions), ("credentials", _credentials),
+    ("users", _users), (None, _credential_users), ("userGroups", _groups), (None, _credential_groups),
+    ("dataConnections", _data_connections), ("workflows", _workflows), ("schedules", _schedules),
+    ("collections", _collections), ("dcmConnections", _dcm_connections), ("bulkUsers", _bulk_users),
+)
 
-    given = member.get("permissions", {})
-    return {"permissions": {k: bool(given.get(k, False)) for k in PERMISSION_KEYS},
-            "expirationDate": member.get("expirationDate"), "dateAdded": state.now_iso(), "addedBy": ""}
 
-
-def _info(package: bytes):
-    from ..packages import read_package
-
-    return read_package(package)
+def apply_seed(state: State, seed: dict) -> dict[str, str]:
+    """Load *seed* into *state* (the caller holds its lock); return the map of refs to ids."""
+    load = _Loading(state)
+    for section, loader in LOADERS:
+        loader(load, seed.get(section, []) if section else None)
+    return load.refs
 
 
 def add_bulk_users(state: State, count: int, domain: str = "example.com") -> None:
     """Add *count* plain users fast (no audit events); for large-listing benchmarks."""
-    from .state.people import USER_DEFAULTS
-
-    sub_id = state.default_subscription_id()
+    sub_id = state.services.studios.default_id()
     now = state.now_iso()
     roles = ("Viewer", "Member", "Artisan")
     for i in range(count):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import logging
 import socket
 import socketserver
 import struct
@@ -22,16 +21,15 @@ import time
 from typing import Any
 
 from . import seed as seeding
-from .app import App, parse_control_json
+from .app import App
+from .control import control
 from .faults import Faults, ResetConnection
 from .http import Request, Response, json_response
 from .state import Clock, State
-from .state.core import EmulatorError
-from .state.legacy import PAGING_MODES
+from .state.store import PAGING_MODES
+from .wsgi import WsgiApp, in_process_url
 
 __all__ = ["Emulator", "EmulatorServer", "LOOPBACK_HOSTS"]
-
-log = logging.getLogger("axframe.emulator")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_HEADER_BYTES = 64 * 1024
@@ -87,16 +85,11 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
             if request is None:
                 return
-            self.server.requests += 1
             try:
-                response = self.server.app(request)
-            except ResetConnection as reset:
-                self.server.resets[reset.applied] += 1
+                response = self.server.app.serve(request)
+            except ResetConnection:
                 self._reset()
                 return
-            except Exception:  # a bug: answer 500 and keep serving, as a Server would
-                log.exception("emulator error on %s %s", request.method, request.path)
-                response = json_response(500, {"message": "An error has occurred."})
             if not self._send(response, keep_alive):
                 return
             if not keep_alive:
@@ -116,6 +109,15 @@ class _Handler(socketserver.StreamRequestHandler):
             raise _HttpError(400, "Malformed request line.") from None
         if not version.startswith("HTTP/1."):
             raise _HttpError(505, "Only HTTP/1.x is supported.")
+        headers = self._read_headers()
+        connection = headers.get("connection", "").lower()
+        keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
+        body = self._read_body(headers)
+        if body is None:
+            return None, False
+        return Request(method.upper(), target, headers, body), keep_alive
+
+    def _read_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
         total = 0
         while True:
@@ -124,35 +126,35 @@ class _Handler(socketserver.StreamRequestHandler):
             if total > MAX_HEADER_BYTES or len(headers) > MAX_HEADERS:
                 raise _HttpError(431, "The request headers are too large.")
             if raw in (b"\r\n", b"\n", b""):
-                break
+                return headers
             name, sep, value = raw.decode("latin-1").partition(":")
             if not sep:
                 raise _HttpError(400, "Malformed header line.")
             key = name.strip().lower()
             headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-        connection = headers.get("connection", "").lower()
-        keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-        body = b""
+
+    def _read_body(self, headers: dict[str, str]) -> bytes | None:
+        """The body the headers announce; ``None`` when the connection ended first."""
         if headers.get("transfer-encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        elif "content-length" in headers:
-            try:
-                length = int(headers["content-length"])
-            except ValueError:
-                raise _HttpError(400, "Invalid Content-Length.") from None
-            if length < 0:
-                raise _HttpError(400, "Invalid Content-Length.")
-            if length > self.server.max_body:
-                raise _HttpError(413, "The request body is too large.")
-            if length and headers.get("expect", "").lower() == "100-continue":
-                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            body = self.rfile.read(length)
-            if len(body) != length:
-                return None, False
-        return Request(method.upper(), target, headers, body), keep_alive
+            return self._read_chunked()
+        if "content-length" not in headers:
+            return b""
+        try:
+            length = int(headers["content-length"])
+        except ValueError:
+            raise _HttpError(400, "Invalid Content-Length.") from None
+        if length < 0:
+            raise _HttpError(400, "Invalid Content-Length.")
+        if length > self.server.max_body:
+            raise _HttpError(413, "The request body is too large.")
+        if length and headers.get("expect", "").lower() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = self.rfile.read(length)
+        return body if len(body) == length else None
 
     def _read_chunked(self) -> bytes:
-        parts, size_total = [], 0
+        parts: list[bytes] = []
+        size_total = 0
         while True:
             line = self.rfile.readline(1024)
             try:
@@ -203,8 +205,6 @@ class EmulatorServer(socketserver.ThreadingTCPServer):
         self.app = app
         self.max_body = max_body
         self.closing = False
-        self.requests = 0
-        self.resets = {False: 0, True: 0}
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
         super().__init__((host, port), _Handler)
@@ -270,9 +270,17 @@ class Emulator:
         page 0 is a 400), ``"zero-based"``, or ``"one-based-lenient"`` (page 0
         reads as page 1).  The real Server's base is not documented.
 
+    Building an emulator makes its state and binds nothing; :meth:`start` (or
+    ``with``) opens the loopback socket.  Without a socket, :attr:`wsgi_app`
+    serves the same answers in process at :attr:`wsgi_url` (see
+    :mod:`axframe.emulator.wsgi`).
+
     Attributes
     ----------
-    url : the base URL clients use (``http://127.0.0.1:PORT/webapi``).
+    url : the base URL clients use (``http://127.0.0.1:PORT/webapi``); only while started.
+    wsgi_app : the same emulator as a WSGI (PEP 3333) application, usable without starting.
+    wsgi_url : a loopback base URL for the WSGI application (``http://127.0.0.1:N/webapi``); no
+        socket listens there, it names the emulator for an in-process transport adapter.
     curator, artisan : ``(client_id, client_secret)`` of a Curator and of a
         non-curator (Artisan), both with API access.
     state, faults, clock : the model, the fault injector and the movable clock.
@@ -295,7 +303,9 @@ class Emulator:
         self.clock = Clock(start=_epoch(start_time))
         self.faults = Faults()
         self.state = self._new_state(seed)
-        self.app = App(self.state, self.faults, control=self._control)
+        self.app = App(self.state, self.faults, control=lambda request: control(self, request))
+        self.wsgi_app = WsgiApp(self.app, max_body)
+        self.wsgi_url = in_process_url()
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -351,12 +361,11 @@ class Emulator:
             routes = {k[len("route:"):]: v for k, v in self.state.counters.items() if k.startswith("route:")}
             other = {k: v for k, v in self.state.counters.items() if not k.startswith("route:")}
             counts = self.state.counts()
-        server = self._server
-        return {"requests": server.requests if server else 0, "routes": routes,
+        traffic = self.app.traffic
+        return {"requests": traffic.requests, "routes": routes,
                 "tokensIssued": other.get("tokens_issued", 0), "tokenRequests": other.get("token_requests", 0),
                 "counters": other, "counts": counts, "faults": self.faults.snapshot(),
-                "resets": {"beforeApplied": server.resets[False] if server else 0,
-                           "afterApplied": server.resets[True] if server else 0}}
+                "resets": {"beforeApplied": traffic.resets_before, "afterApplied": traffic.resets_after}}
 
     # lifecycle ---------------------------------------------------------------
     def start(self) -> "Emulator":
@@ -404,89 +413,6 @@ class Emulator:
         where = self.url if self._server is not None else "stopped"
         return f"<Emulator {where}>"
 
-    # control API ------------------------------------------------------------------
-    def _control(self, request: Request) -> Response:
-        try:
-            return self._control_route(request)
-        except (EmulatorError, ValueError, KeyError, TypeError) as exc:
-            message = exc.message if isinstance(exc, EmulatorError) else str(exc)
-            return json_response(400, {"message": message})
-
-    def _control_route(self, request: Request) -> Response:
-        path = request.path.rstrip("/")
-        method = request.method
-        if path == "/_emulator/health":
-            return json_response(200, {"ok": True})
-        if path == "/_emulator/stats" and method == "GET":
-            return json_response(200, self.stats())
-        if path == "/_emulator/info" and method == "GET":
-            return json_response(200, self.info())
-        if path == "/_emulator/reset" and method == "POST":
-            body = parse_control_json(request)
-            self.reset(body.get("seed"))
-            return json_response(200, {"ok": True, "counts": self.state.counts()})
-        if path == "/_emulator/seed" and method == "POST":
-            return json_response(200, {"refs": self.apply_seed(parse_control_json(request))})
-        if path == "/_emulator/faults":
-            if method == "GET":
-                return json_response(200, self.faults.snapshot())
-            if method == "PUT":
-                self.faults.configure(**parse_control_json(request))
-                return json_response(200, self.faults.snapshot())
-            if method == "PATCH":
-                self.faults.update(**parse_control_json(request))
-                return json_response(200, self.faults.snapshot())
-            if method == "DELETE":
-                self.faults.clear()
-                return json_response(200, self.faults.snapshot())
-        if path == "/_emulator/clock" and method == "POST":
-            seconds = float(parse_control_json(request).get("advance", 0))
-            self.advance(seconds)
-            return json_response(200, {"now": self.clock.now()})
-        if path == "/_emulator/tokens/expire" and method == "POST":
-            with self.state.lock:
-                return json_response(200, {"expired": self.state.expire_tokens()})
-        if path == "/_emulator/settings" and method == "PUT":
-            body = parse_control_json(request)
-            with self.state.lock:
-                if "tokenLifetime" in body:
-                    self.state.token_lifetime = int(body["tokenLifetime"])
-                if "jobSlots" in body:
-                    self.state.job_slots = int(body["jobSlots"])
-                if "defaultRunSeconds" in body:
-                    self.state.default_run_seconds = float(body["defaultRunSeconds"])
-                if "oauth1Transports" in body:
-                    transports = frozenset(body["oauth1Transports"])
-                    if not transports or transports - {"header", "query"}:
-                        raise ValueError("oauth1Transports takes 'header' and/or 'query'")
-                    self.state.oauth1_transports = transports
-                if "adminPaging" in body:
-                    if body["adminPaging"] not in PAGING_MODES:
-                        raise ValueError(f"adminPaging takes one of {', '.join(PAGING_MODES)}")
-                    self.state.admin_paging = body["adminPaging"]
-                if "tokenCredentialForms" in body:
-                    forms = set(body["tokenCredentialForms"])
-                    if not forms or forms - {"basic", "form"}:
-                        raise ValueError("tokenCredentialForms takes 'basic' and/or 'form'")
-                    self.state.token_forms = forms
-            return json_response(200, {"tokenLifetime": self.state.token_lifetime,
-                                       "tokenCredentialForms": sorted(self.state.token_forms),
-                                       "jobSlots": self.state.job_slots,
-                                       "defaultRunSeconds": self.state.default_run_seconds,
-                                       "adminPaging": self.state.admin_paging,
-                                       "oauth1Transports": sorted(self.state.oauth1_transports)})
-        parts = path.split("/")
-        if len(parts) == 5 and parts[2] == "workflows" and parts[4] == "behaviour" and method == "PUT":
-            body = parse_control_json(request)
-            allowed = {"runSeconds", "disposition", "message"}
-            if set(body) - allowed:
-                raise ValueError(f"behaviour takes only {', '.join(sorted(allowed))}")
-            with self.state.lock:
-                wf = self.state.workflow(parts[3])
-                wf["behaviour"] = dict(body)
-            return json_response(200, {"id": parts[3], "behaviour": body})
-        return json_response(404, {"message": f"No emulator control route {method} {path}."})
-
     def info(self) -> dict:
         return {"url": self.url if self._server else None,
                 "curator": list(self.curator), "artisan": list(self.artisan),
@@ -498,7 +424,7 @@ def _ensure_keys(state: State) -> None:
     for role, name in (("Curator", "curator"), ("Artisan", "artisan")):
         if any(u["role"] == role and u.get("isApiEnabled") and u.get("isActive") for u in state.users.values()):
             continue
-        state.add_user({"firstName": "Emulator", "lastName": role, "email": f"emulator.{name}@example.com",
+        state.services.people.add_user({"firstName": "Emulator", "lastName": role, "email": f"emulator.{name}@example.com",
                         "role": role, "isApiEnabled": True, "canCreateCollections": role == "Curator",
                         "canScheduleJobs": True, "canPrioritizeJobs": role == "Curator",
                         "canAssignJobs": role == "Curator"}, None)

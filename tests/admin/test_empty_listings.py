@@ -25,8 +25,8 @@ def full():
 def empty():
     """An empty Server; its Curator's own user and studio are hidden from the user and studio listings."""
     with Emulator("empty") as emulator:
-        emulator.state.admin_users = lambda *args, **kwargs: []
-        emulator.state.admin_subscriptions = lambda *args, **kwargs: []
+        emulator.state.services.admin.users = lambda *args, **kwargs: []
+        emulator.state.services.admin.subscriptions = lambda *args, **kwargs: []
         connection = ax.authenticate(emulator.url, *emulator.curator, retry=fast_retry())
         yield connection
         connection.close()

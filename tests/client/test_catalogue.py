@@ -138,7 +138,8 @@ def test_public_api_is_pinned():
 PINNED_EXTRA: list[str] = ["run_jobs", "job_outputs", "package_frame", "download_packages", "JobsResult",
                            "JobSummary", "migratable", "migrate", "deploy", "audit_log", "admin_listing",
                            "ListingError", "read_frame", "write_frame", "write_sheets", "write_results", "sheet_names",
-                           "InputFileError", "OutputFileError", "JournalError", "RunOptions"]
+                           "InputFileError", "OutputFileError", "JournalError", "RunOptions", "export", "plan",
+                           "apply", "diff", "Plan", "read_workbook"]
 
 
 def test_public_functions_have_docstrings():

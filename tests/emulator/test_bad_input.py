@@ -22,7 +22,7 @@ def test_deeply_nested_json_is_400(api, depth):
     for body in (b"[" * depth, b"[" * depth + b"]" * depth, b'{"name": ' + b'{"a": ' * depth + b"1" + b"}" * depth + b"}"):
         r = api.post("/v3/collections", data=body, headers={"Content-Type": "application/json"})
         assert r.status_code == 400, r.text[:200]
-        assert r.json()["modelState"]["body"]
+        assert r.json()["modelState"]["contract"]  # the body parameter's name (POST /v3/collections: contract)
     assert api.get("/v3/collections").status_code == 200  # and the emulator keeps serving
 
 
@@ -122,7 +122,7 @@ def test_oversized_body_is_413():
 def test_oversized_json_within_limit_but_too_long_field(api):
     r = api.post("/v3/usergroups", json={"name": "x" * 300, "role": "Viewer"})
     assert r.status_code == 400
-    assert r.json()["modelState"]["contract.name"] == ["must be at most 255 characters long (got 300)"]
+    assert r.json()["modelState"]["contract.name"] == ["Must be at most 255 characters long (got 300)."]
 
 
 def test_chunked_body_is_read(api):
@@ -172,7 +172,7 @@ def test_emulator_refuses_non_loopback_bind():
 
 
 def _dcm_contract(**changes) -> dict:
-    contract = {"name": "Postgres", "schemaName": "odbc-postgres", "parameters": {"db": "x"},
+    contract = {"name": "Postgres", "schemaName": "odbc-postgres", "parameters": {"db": {"value": "x"}},
                 "dataSource": {"object": {"name": "pg", "schemaName": "postgres", "parameters": {}}},
                 "credentials": {"main": {"object": {"name": "pg-user", "schemaName": "userpwd", "parameters": {},
                                                     "secrets": {"password": {"value": {"text": "s3cr3t"},
@@ -264,3 +264,48 @@ def test_form_encoded_object_field_is_refused_clearly(api, ids):
     assert r.status_code == 400
     problems = r.json()["modelState"]["contract.iteration"]
     assert any("form" in p and "application/json" in p for p in problems)
+
+
+_NOT_OBJECTS = [[None, None], "x", 5, True, None, []]
+
+
+@pytest.mark.parametrize("admin", [False, True])
+@pytest.mark.parametrize("value", _NOT_OBJECTS, ids=["nulls", "text", "number", "boolean", "null", "list"])
+@pytest.mark.parametrize("where", ["parameters", "dataSource", "credential", "secret"])
+def test_dcm_parameters_must_be_objects(api, ids, admin, value, where):
+    """The Swagger declares each DCM parameter an object; anything else is 400 and nothing is stored."""
+    contract = _dcm_contract(**({"ownerId": ids["user:admin"]} if admin else {}))
+    bad = {"x": value}
+    key = {"parameters": "upsertConnectionContract.parameters.x",
+           "dataSource": "upsertConnectionContract.dataSource.object.parameters.x",
+           "credential": "upsertConnectionContract.credentials.main.object.parameters.x",
+           "secret": "upsertConnectionContract.credentials.main.object.secrets.password.parameters.x"}[where]
+    if where == "parameters":
+        contract["parameters"] = bad
+    elif where == "dataSource":
+        contract["dataSource"]["object"]["parameters"] = bad
+    elif where == "credential":
+        contract["credentials"]["main"]["object"]["parameters"] = bad
+    else:
+        contract["credentials"]["main"]["object"]["secrets"]["password"]["parameters"] = bad
+    before = len(api.server.state.dcm_connections)
+    r = api.post("/v3/dcm/admin/connections" if admin else "/v3/dcm/connections", json=contract)
+    assert r.status_code == 400, r.text
+    assert r.json()["modelState"][key], r.text
+    assert len(api.server.state.dcm_connections) == before
+
+
+def test_dcm_parameter_objects_round_trip(api):
+    contract = _dcm_contract(parameters={"db": {"value": "x", "options": [1, None]}, "empty": {}})
+    r = api.post("/v3/dcm/connections", json=contract)
+    assert r.status_code == 201, r.text
+    assert r.json()["parameters"] == {"db": {"value": "x", "options": [1, None]}, "empty": {}}
+
+
+def test_a_seed_with_a_dcm_parameter_that_is_not_an_object_is_refused():
+    from axframe.emulator.seed import SeedError
+
+    seed = {"users": [{"ref": "u", "firstName": "U", "lastName": "V", "email": "u@example.com"}],
+            "dcmConnections": [{"ref": "c", "name": "C", "owner": "u", "parameters": {"host": "db.example"}}]}
+    with pytest.raises(SeedError, match="parameters.host"):
+        Emulator(seed)

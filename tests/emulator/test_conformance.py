@@ -77,6 +77,12 @@ def check_body(op_id: str, status: int, response) -> None:
     jsonschema.validate(body, _schema(declared), cls=jsonschema.Draft4Validator)
 
 
+def check_content_type(op: dict, response) -> None:
+    """Every answer, empty or not, success or refusal, carries a media type the operation produces."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+    assert kind in op["produces"], (op["operationId"], response.status_code, kind, op["produces"])
+
+
 # --------------------------------------------------------------------------
 # Static: routes and catalogue against the Swagger
 # --------------------------------------------------------------------------
@@ -240,6 +246,7 @@ def test_valid_request_gets_declared_success_and_schema(op_id, server):
     response = getattr(api, method.lower())(path_for(op_id, ids), **valid_request(op_id, ids, api))
     assert str(response.status_code) in op["responses"], (op_id, response.status_code, response.text[:300])
     assert 200 <= response.status_code < 300, (op_id, response.status_code, response.text[:300])
+    check_content_type(op, response)
     check_body(op_id, response.status_code, response)
 
 
@@ -349,6 +356,8 @@ def test_generated_requests_never_get_5xx(op_id, server):
             kw["json"] = case["body"]
         response = getattr(api, method.lower())(url, **kw)
         assert response.status_code < 500, (op_id, case, response.text[:300])
+        if response.status_code not in (405, 413, 414, 431):  # answered before any operation is chosen
+            check_content_type(op, response)
         if 200 <= response.status_code < 300:
             assert str(response.status_code) in op["responses"], (op_id, response.status_code)
             check_body(op_id, response.status_code, response)

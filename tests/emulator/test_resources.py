@@ -236,7 +236,7 @@ def test_schedule_in_the_past_and_missing_subcontract_are_400(api, ids):
 
 
 def test_dcm_connections(api, artisan_api, ids):
-    contract = {"name": "Postgres", "schemaName": "odbc-postgres", "parameters": {"db": "x"},
+    contract = {"name": "Postgres", "schemaName": "odbc-postgres", "parameters": {"db": {"value": "x"}},
                 "dataSource": {"object": {"name": "pg", "schemaName": "postgres", "parameters": {}}},
                 "credentials": {"main": {"object": {"name": "pg-user", "schemaName": "userpwd", "parameters": {},
                                                     "secrets": {"password": {"value": {"text": "s3cr3t"},

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from axframe.emulator.error_map import body_of, status_of
 from axframe.emulator.seed import apply_seed, default_seed
-from axframe.emulator.state import Clock, NotFound, State, Unauthorized, project
-from axframe.emulator.state.core import BadRequest
+from axframe.emulator.state import Actor, Clock, Invalid, NotFound, State, Unauthorized, project
 from axframe.packages import build_package
 
 
@@ -21,7 +21,7 @@ def state():
 
 
 def actor(state, ref):
-    return state.users[state.refs[f"user:{ref}"]]
+    return Actor.of(state.users[state.refs[f"user:{ref}"]])
 
 
 def test_ids_look_like_object_ids(state):
@@ -37,7 +37,7 @@ def test_same_seed_same_ids():
 
 
 def test_tokens_issue_and_expire(state):
-    user = actor(state, "admin")
+    user = state.users[state.refs["user:admin"]]
     token = state.issue_token(user["apiKey"], user["apiSecret"])["access_token"]
     assert state.authenticate(token) is user
     state.clock.advance(3599)
@@ -51,7 +51,7 @@ def test_job_scheduler_is_exact_on_a_moved_clock(state):
     admin = actor(state, "admin")
     state.job_slots = 2
     wid = state.refs["workflow:sales"]  # runSeconds 0.2
-    jobs = [state.enqueue(admin, wid, {}) for _ in range(5)]
+    jobs = [state.services.jobs.enqueue(admin, wid) for _ in range(5)]
     state.clock.advance(0.5)
     state.tick()
     starts = [j["_start"] - jobs[0]["_created"] for j in jobs]
@@ -63,9 +63,10 @@ def test_priority_jumps_the_queue(state):
     admin = actor(state, "admin")
     state.job_slots = 1
     wid = state.refs["workflow:sales"]
-    first = state.enqueue(admin, wid, {})
-    low = state.enqueue(admin, wid, {"priority": "Low"})
-    critical = state.enqueue(admin, wid, {"priority": "Critical"})
+    jobs = state.services.jobs
+    first = jobs.enqueue(admin, wid)
+    low = jobs.enqueue(admin, wid, priority="Low")
+    critical = jobs.enqueue(admin, wid, priority="Critical")
     state.clock.advance(0.3)
     state.tick()
     assert first["status"] == "Completed"
@@ -74,15 +75,16 @@ def test_priority_jumps_the_queue(state):
 
 def test_non_curator_priority_is_ignored(state):
     ana = actor(state, "ana")
-    job = state.enqueue(ana, state.refs["workflow:sales"], {"priority": "Critical"})
+    job = state.services.jobs.enqueue(ana, state.refs["workflow:sales"], priority="Critical")
     assert job["priority"] == "Default"
 
 
 def test_audit_records_only_changed_fields(state):
     admin = actor(state, "admin")
-    cid = state.create_collection(admin, {"name": "A"})
-    state.update_collection(admin, cid, {"name": "A", "ownerId": admin["id"]})  # no change: no event
-    state.update_collection(admin, cid, {"name": "B", "ownerId": admin["id"]})
+    sharing = state.services.sharing
+    cid = sharing.create_collection(admin, name="A").value
+    sharing.update_collection(admin, cid, name="A", owner_id=admin.id)  # no change: no event
+    sharing.update_collection(admin, cid, name="B", owner_id=admin.id)
     events = [e for e in state.audit if e["entityId"] == cid]
     assert [e["event"] for e in events] == ["Insert", "Update"]
     assert json.loads(events[1]["oldValues"]) == {"name": "A"}
@@ -90,9 +92,10 @@ def test_audit_records_only_changed_fields(state):
 
 def test_credential_password_never_in_audit_or_views(state):
     admin = actor(state, "admin")
-    view = state.create_credential(admin, {"username": "u", "password": "hunter2"})
-    state.update_credential(admin, view["credentialId"], {"newPassword": "hunter3"})
-    text = json.dumps(state.audit) + json.dumps(view) + json.dumps(state.list_credentials(admin, view="Full"))
+    credentials = state.services.credentials
+    view = credentials.create_credential(admin, username="u", password="hunter2").value
+    credentials.update_credential(admin, view["credentialId"], new_password="hunter3")
+    text = json.dumps(state.audit) + json.dumps(view) + json.dumps(credentials.list_credentials(admin, view="Full"))
     assert "hunter2" not in text and "hunter3" not in text
 
 
@@ -102,20 +105,23 @@ def test_projection_fills_required_and_drops_empty_optional():
     assert "defaultCredentialId" not in project({"id": "1"}, "UserView")
 
 
-def test_errors_carry_statuses(state):
+def test_errors_map_to_statuses(state):
     admin = actor(state, "admin")
-    with pytest.raises(NotFound):
-        state.get_collection(admin, "nope")
-    with pytest.raises(BadRequest) as err:
-        state.create_group(admin, {"name": "", "role": "Viewer"})
-    assert err.value.status == 400 and err.value.model_state
+    with pytest.raises(NotFound) as missing:
+        state.services.sharing.get_collection(admin, "nope")
+    assert status_of(missing.value) == 404
+    with pytest.raises(Invalid) as err:
+        state.services.people.create_group(admin, name="finance analysts", role="Viewer")  # the seed has it
+    assert status_of(err.value) == 400 and body_of(err.value)["modelState"] == {
+        "name": ["A user group named 'finance analysts' already exists."]}
 
 
 def test_publish_or_version_by_source_id(state):
     admin = actor(state, "admin")
     pkg = build_package("M")
-    a = state.publish_or_version(admin, name="M", owner_id=admin["id"], package=pkg, settings={}, source_id="s1")
-    b = state.publish_or_version(admin, name="M", owner_id=admin["id"], package=pkg, settings={}, source_id="s1")
+    workflows = state.services.workflows
+    a = workflows.publish_or_version(admin, name="M", owner_id=admin.id, package=pkg, settings={}, source_id="s1")
+    b = workflows.publish_or_version(admin, name="M", owner_id=admin.id, package=pkg, settings={}, source_id="s1")
     assert a is b and len(a["versions"]) == 2 and a["versions"][1]["published"]
 
 
@@ -129,7 +135,7 @@ def test_dcm_null_credential_is_400_even_past_the_validator(state, wrapper):
     contract = {"name": "c", "schemaName": "s", "parameters": {},
                 "dataSource": {"object": {"name": "d", "schemaName": "s", "parameters": {}}},
                 "credentials": {"password": wrapper}}
-    with pytest.raises(BadRequest) as caught:
-        state.add_dcm_connection(contract, state.refs["user:admin"])
-    assert caught.value.model_state == {"upsertConnectionContract.credentials.password": ["must not be null"]}
+    with pytest.raises(Invalid) as caught:
+        state.services.dcm.add_connection(contract, state.refs["user:admin"])
+    assert caught.value.problems == {"credentials.password": ["Must not be null."]}
     assert state.dcm_connections == {} or all(c["name"] != "c" for c in state.dcm_connections.values())

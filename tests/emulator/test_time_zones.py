@@ -183,7 +183,7 @@ def zoned_seed(zone: str) -> dict:
 def test_seeded_schedule_zone_is_applied():
     state = State(seed=1, clock=Clock(start=1_800_000_000, frozen=True))
     refs = apply_seed(state, zoned_seed("Tokyo Standard Time"))
-    view = state.schedule_view(state.schedules[refs["schedule:nightly"]])
+    view = state.services.schedules.view(state.schedules[refs["schedule:nightly"]])
     assert view["runDateTime"] == "2029-12-31T17:00:00.000Z" and view["timeZone"] == "Tokyo Standard Time"
 
 

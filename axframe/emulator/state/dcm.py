@@ -6,25 +6,44 @@ returned: views hold only a secret's expiry and parameters.
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from .core import Core, NotFound, check, invalid, project
+from .actor import Actor
+from .core import Created, Invalid, NotFound, Record, project
+from .store import Store
+
+__all__ = ["Dcm", "DcmFields"]
 
 
-class Dcm(Core):
-    def new_guid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+@dataclass(frozen=True)
+class DcmFields:
+    """A connection as an upsert sends it (``id`` given: an update of that connection)."""
+
+    name: str
+    schema_name: str
+    parameters: dict
+    data_source: dict
+    credentials: dict
+    id: str | None = None
+    allow_in_sdks: bool | None = None
+
+
+class Dcm:
+    """DCM connections and rules.  Uses the store's users and groups; no other family."""
+
+    def __init__(self, store: Store):
+        self.store = store
 
     # ----------------------------------------------------------------- views
-    def _user_ref(self, user_id: str) -> dict:
-        user = self.users.get(user_id, {})
-        return {"id": user_id, "email": user.get("email", "")}
+    def _user_ref(self, user_id: str) -> Record:
+        return {"id": user_id, "email": self.store.users.get(user_id, {}).get("email", "")}
 
-    def _group_ref(self, group_id: str) -> dict:
-        return {"id": group_id, "name": self.groups.get(group_id, {}).get("name", "")}
+    def _group_ref(self, group_id: str) -> Record:
+        return {"id": group_id, "name": self.store.groups.get(group_id, {}).get("name", "")}
 
-    def dcm_view(self, conn: dict) -> dict:
+    def view(self, conn: Record) -> Record:
+        """The ``DCMEGetConnectionView``: secrets reduced to their expiry and parameters."""
         execution = conn["sharing"]["execution"]
         credentials = {}
         for key, cred in conn["credentials"].items():
@@ -39,182 +58,205 @@ class Dcm(Core):
                     credentials=credentials)
         return project(full, "DCMEGetConnectionView")
 
-    def _collaboration_view(self, conn: dict) -> dict:
+    def _collaboration_view(self, conn: Record) -> Record:
         collaboration = conn["sharing"]["collaboration"]
         return {"borrowedCredentials": [], "sharedCredentials": list(collaboration["sharedCredentials"]),
                 "users": [self._user_ref(u) for u in collaboration["userIds"]],
                 "userGroups": [self._group_ref(g) for g in collaboration["userGroupIds"]]}
 
-    def _can_see(self, actor: dict, conn: dict) -> bool:
-        if conn["ownerId"] == actor["id"]:
+    def _can_see(self, viewer_id: str, conn: Record) -> bool:
+        if conn["ownerId"] == viewer_id:
             return True
-        groups = self.groups_of(actor["id"])
-        for mode in ("execution", "collaboration"):
-            share = conn["sharing"][mode]
-            if actor["id"] in share["userIds"] or groups & set(share["userGroupIds"]):
-                return True
-        return False
+        groups = self.store.groups_of(viewer_id)
+        return any(viewer_id in share["userIds"] or groups & set(share["userGroupIds"])
+                   for share in (conn["sharing"]["execution"], conn["sharing"]["collaboration"]))
 
-    def _dcm(self, connection_id: Any) -> dict:
-        return self._get(self.dcm_connections, connection_id, "DCM connection")
+    def _any(self, connection_id: Any) -> Record:
+        return self.store.find(self.store.dcm_connections, connection_id, "DCM connection")
 
-    def _own_dcm(self, actor: dict, connection_id: Any, *, visible: bool = False) -> dict:
-        conn = self._dcm(connection_id)
-        allowed = self._can_see(actor, conn) if visible else conn["ownerId"] == actor["id"]
+    def _own(self, actor: Actor, connection_id: Any, *, visible: bool = False) -> Record:
+        conn = self._any(connection_id)
+        allowed = self._can_see(actor.id, conn) if visible else conn["ownerId"] == actor.id
         if not allowed:
             raise NotFound(f"DCM connection '{connection_id}' does not exist or access is denied.")
         return conn
 
-    # ------------------------------------------------------------ operations
-    def add_dcm_connection(self, contract: dict, owner_id: str) -> dict:
-        now = self.now_iso()
+    # ------------------------------------------------------------ connections
+    def add_connection(self, contract: dict, owner_id: str) -> Record:
+        """Store a connection from an upsert contract (the Server's names) for *owner_id*."""
+        store = self.store
+        now = store.now_iso()
         data_source = dict(contract["dataSource"]["object"])
-        data_source.setdefault("id", self.new_guid())
-        credentials = _credential_objects(contract)
+        data_source.setdefault("id", store.new_guid())
+        credentials = _credential_objects(contract.get("credentials"))
         for cred in credentials.values():
-            cred.setdefault("id", self.new_guid())
-        conn = {"id": contract.get("id") or self.new_guid(), "name": contract["name"],
+            cred.setdefault("id", store.new_guid())
+        conn = {"id": contract.get("id") or store.new_guid(), "name": contract["name"],
                 "schemaName": contract["schemaName"], "allowInSdks": bool(contract.get("allowInSdks", False)),
                 "parameters": contract.get("parameters") or {}, "dataSource": data_source,
                 "credentials": credentials, "ownerId": owner_id, "createdOn": now, "lastChangedOn": now,
-                "connectionId": contract.get("connectionId") or self.new_id(), "assignedConnectionIds": [],
+                "connectionId": contract.get("connectionId") or store.new_id(), "assignedConnectionIds": [],
                 "sharing": {"execution": {"userIds": [], "userGroupIds": []},
                             "collaboration": {"userIds": [], "userGroupIds": [], "sharedCredentials": []}}}
-        self.dcm_connections[conn["id"]] = conn
+        store.dcm_connections[conn["id"]] = conn
         return conn
 
-    def upsert_dcm(self, actor: dict, contract: Any, *, admin: bool = False) -> tuple[int, dict]:
-        definition = "DCMEUpsertConnectionAdminContract" if admin else "DCMEUpsertConnectionContract"
-        check(contract, {"$ref": definition}, "upsertConnectionContract")
-        owner_id = contract["ownerId"] if admin else actor["id"]
-        if owner_id not in self.users:
-            raise invalid({"upsertConnectionContract.ownerId": [f"User '{owner_id}' was not found."]})
-        if contract.get("id"):
-            conn = self._dcm(contract["id"]) if admin else self._own_dcm(actor, contract["id"])
-            credentials = _credential_objects(contract)  # checked before anything changes
-            for key in ("name", "schemaName", "allowInSdks", "parameters"):
-                if contract.get(key) is not None:
-                    conn[key] = contract[key]
-            conn["dataSource"] = dict(conn["dataSource"], **contract["dataSource"]["object"])
-            for key, cred in credentials.items():
-                cred.setdefault("id", conn["credentials"].get(key, {}).get("id") or self.new_guid())
-                conn["credentials"][key] = cred
-            conn["ownerId"] = owner_id
-            conn["lastChangedOn"] = self.now_iso()
-            return 200, self.dcm_view(conn)
-        return 201, self.dcm_view(self.add_dcm_connection(contract, owner_id))
+    def _upsert(self, actor: Actor, owner_id: str, fields: DcmFields, admin: bool) -> Record | Created:
+        self.store.require(self.store.users, owner_id, "ownerId", "User")
+        contract = {"id": fields.id, "name": fields.name, "schemaName": fields.schema_name,
+                    "allowInSdks": fields.allow_in_sdks, "parameters": fields.parameters,
+                    "dataSource": fields.data_source, "credentials": fields.credentials}
+        if not fields.id:
+            return Created(self.view(self.add_connection(contract, owner_id)))
+        conn = self._any(fields.id) if admin else self._own(actor, fields.id)
+        credentials = _credential_objects(fields.credentials)  # checked before anything changes
+        for key in ("name", "schemaName", "allowInSdks", "parameters"):
+            if contract[key] is not None:
+                conn[key] = contract[key]
+        conn["dataSource"] = dict(conn["dataSource"], **fields.data_source["object"])
+        for key, cred in credentials.items():
+            cred.setdefault("id", conn["credentials"].get(key, {}).get("id") or self.store.new_guid())
+            conn["credentials"][key] = cred
+        conn["ownerId"] = owner_id
+        conn["lastChangedOn"] = self.store.now_iso()
+        return self.view(conn)
 
-    def get_dcm(self, actor: dict, connection_id: str, *, admin: bool = False) -> dict:
-        conn = self._dcm(connection_id) if admin else self._own_dcm(actor, connection_id, visible=True)
-        return self.dcm_view(conn)
+    def upsert(self, actor: Actor, *, fields: DcmFields) -> Record | Created:
+        """``POST /v3/dcm/connections``: create one for the caller, or update one they own."""
+        return self._upsert(actor, actor.id, fields, admin=False)
 
-    def delete_dcm(self, actor: dict, connection_id: str, *, admin: bool = False) -> dict:
-        conn = self._dcm(connection_id) if admin else self._own_dcm(actor, connection_id)
-        del self.dcm_connections[connection_id]
-        now = self.now_iso()
+    def upsert_admin(self, actor: Actor, *, owner_id: str, fields: DcmFields) -> Record | Created:
+        """``POST /v3/dcm/admin/connections``: create or update any connection, for *owner_id*."""
+        return self._upsert(actor, owner_id, fields, admin=True)
+
+    def get(self, actor: Actor, id: str) -> Record:
+        return self.view(self._own(actor, id, visible=True))
+
+    def get_admin(self, actor: Actor, id: str) -> Record:
+        return self.view(self._any(id))
+
+    def _delete(self, conn: Record) -> Record:
+        del self.store.dcm_connections[conn["id"]]
+        now = self.store.now_iso()
         return project({"deletedConnections": [{"id": conn["id"], "deletedOn": now}],
                         "deletedDataSources": [{"id": conn["dataSource"]["id"], "deletedOn": now}],
-                        "deletedCredentials": [{"id": c["id"], "deletedOn": now}
-                                               for c in conn["credentials"].values()]},
+                        "deletedCredentials": [{"id": c["id"], "deletedOn": now} for c in conn["credentials"].values()]},
                        "DCMEDeleteConnectionView")
 
-    def lookup_dcm(self, actor: dict, connectionId: str | None = None) -> dict:
-        if not connectionId:
-            raise invalid({"connectionId": ["The connectionId query parameter is required."]})
-        for conn in self.dcm_connections.values():
-            if conn["connectionId"] == connectionId and self._can_see(actor, conn):
-                return self.dcm_view(conn)
-        raise NotFound(f"No DCM connection with connection id '{connectionId}'.")
+    def delete(self, actor: Actor, id: str) -> Record:
+        return self._delete(self._own(actor, id))
 
-    def list_dcm(self, actor: dict, connectionId: str | None = None, visibleBy: str | None = None) -> list[dict]:
-        conns = list(self.dcm_connections.values())
-        if connectionId:
-            conns = [c for c in conns if connectionId in (c["connectionId"], c["id"])]
-        if visibleBy:
-            viewer = self.user(visibleBy)
-            conns = [c for c in conns if self._can_see(viewer, c)]
-        return [self.dcm_view(c) for c in conns]
+    def delete_admin(self, actor: Actor, id: str) -> Record:
+        return self._delete(self._any(id))
 
-    def _check_members(self, contract: dict, param: str) -> None:
+    def lookup(self, actor: Actor, *, connection_id: str | None = None) -> Record:
+        """``GET /v3/dcm/connections/lookup``: by the connection id, among those the caller sees."""
+        if not connection_id:
+            raise Invalid.required("connectionId")
+        for conn in self.store.dcm_connections.values():
+            if conn["connectionId"] == connection_id and self._can_see(actor.id, conn):
+                return self.view(conn)
+        raise NotFound(f"No DCM connection with connection id '{connection_id}'.")
+
+    def list_admin(self, actor: Actor, *, connection_id: str | None = None, visible_by: str | None = None) -> list:
+        """``GET /v3/dcm/admin/connections``: all, or those one connection id names, or one user sees."""
+        conns = list(self.store.dcm_connections.values())
+        if connection_id:
+            conns = [c for c in conns if connection_id in (c["connectionId"], c["id"])]
+        if visible_by:
+            viewer = self.store.user(visible_by)
+            conns = [c for c in conns if self._can_see(viewer["id"], c)]
+        return [self.view(c) for c in conns]
+
+    def _members(self, user_ids: list[str], user_group_ids: list[str]) -> None:
         problems = {}
-        for key, table in (("userIds", self.users), ("userGroupIds", self.groups)):
-            unknown = [m for m in contract.get(key) or [] if m not in table]
+        for key, ids, table in (("userIds", user_ids, self.store.users), ("userGroupIds", user_group_ids,
+                                                                          self.store.groups)):
+            unknown = [m for m in ids if m not in table]
             if unknown:
-                problems[f"{param}.{key}"] = [f"'{m}' was not found." for m in unknown]
+                problems[key] = [f"'{m}' was not found." for m in unknown]
         if problems:
-            raise invalid(problems)
+            raise Invalid(problems)
 
-    def share_dcm_execution(self, actor: dict, connection_id: str, contract: Any) -> None:
-        conn = self._own_dcm(actor, connection_id)
-        check(contract, {"$ref": "DCMEShareForExecutionContract"}, "sharingContract")
-        self._check_members(contract, "sharingContract")
-        conn["sharing"]["execution"] = {"userIds": list(contract["userIds"]),
-                                        "userGroupIds": list(contract["userGroupIds"])}
+    def share_execution(self, actor: Actor, id: str, *, user_ids: list[str], user_group_ids: list[str]) -> None:
+        conn = self._own(actor, id)
+        self._members(user_ids, user_group_ids)
+        conn["sharing"]["execution"] = {"userIds": list(user_ids), "userGroupIds": list(user_group_ids)}
 
-    def share_dcm_collaboration(self, actor: dict, connection_id: str, contract: Any) -> dict:
-        conn = self._own_dcm(actor, connection_id)
-        check(contract, {"$ref": "DCMEShareForCollaborationContract"}, "sharingContract")
-        self._check_members(contract, "sharingContract")
-        unknown = [c for c in contract["sharedCredentials"] if c not in conn["credentials"]]
+    def share_collaboration(self, actor: Actor, id: str, *, shared_credentials: list[str], user_ids: list[str],
+                            user_group_ids: list[str]) -> Record:
+        conn = self._own(actor, id)
+        self._members(user_ids, user_group_ids)
+        unknown = [c for c in shared_credentials if c not in conn["credentials"]]
         if unknown:
-            raise invalid({"sharingContract.sharedCredentials": [f"'{c}' is not a credential of this connection."
-                                                                  for c in unknown]})
-        conn["sharing"]["collaboration"] = {"userIds": list(contract["userIds"]),
-                                            "userGroupIds": list(contract["userGroupIds"]),
-                                            "sharedCredentials": list(contract["sharedCredentials"])}
+            raise Invalid({"sharedCredentials": [f"'{c}' is not a credential of this connection." for c in unknown]})
+        conn["sharing"]["collaboration"] = {"userIds": list(user_ids), "userGroupIds": list(user_group_ids),
+                                            "sharedCredentials": list(shared_credentials)}
         return project(self._collaboration_view(conn), "DCMESharingForCollaborationView")
 
-    def unshare_dcm(self, actor: dict, connection_id: str, mode: str, *, admin: bool = False) -> None:
-        conn = self._dcm(connection_id) if admin else self._own_dcm(actor, connection_id)
-        empty = {"userIds": [], "userGroupIds": []}
+    @staticmethod
+    def _unshare(conn: Record, mode: str) -> None:
+        empty: dict[str, list] = {"userIds": [], "userGroupIds": []}
         if mode == "collaboration":
             empty["sharedCredentials"] = []
         conn["sharing"][mode] = empty
 
-    def dcm_for_connect(self, actor: dict, connection_id: str) -> dict:
-        conn = self._dcm(connection_id)
+    def unshare(self, actor: Actor, id: str, *, mode: str) -> None:
+        self._unshare(self._own(actor, id), mode)
+
+    def unshare_admin(self, actor: Actor, id: str, *, mode: str) -> None:
+        self._unshare(self._any(id), mode)
+
+    def for_connect(self, actor: Actor, connection_id: str) -> Record:
+        conn = self._any(connection_id)
         return project({"objectId": conn["id"], "name": conn["name"], "dataSource": conn["dataSource"]},
                        "DCMEGetConnectionForConnectView")
 
     # -------------------------------------------------------- handling rules
-    def _rule_view(self, rule: dict) -> dict:
+    def _rule(self, rule_id: Any) -> Record:
+        return self.store.find(self.store.dcm_rules, rule_id, "Connection-handling rule")
+
+    def _rule_view(self, rule: Record) -> Record:
         return project(dict(rule, createdBy=self._user_ref(rule["createdBy"])), "DCMEConnectionHandlingRuleView")
 
-    def list_rules(self, actor: dict) -> list[dict]:
-        return [self._rule_view(r) for r in self.dcm_rules.values()]
+    def list_rules(self, actor: Actor) -> list[Record]:
+        return [self._rule_view(r) for r in self.store.dcm_rules.values()]
 
-    def get_rule(self, actor: dict, rule_id: str) -> dict:
-        return self._rule_view(self._get(self.dcm_rules, rule_id, "Connection-handling rule"))
+    def get_rule(self, actor: Actor, id: str) -> Record:
+        return self._rule_view(self._rule(id))
 
-    def upsert_rule(self, actor: dict, contract: Any) -> tuple[int, dict]:
-        check(contract, {"$ref": "DCMEConnectionHandlingRuleContract"}, "handlingRule")
-        now = self.now_iso()
-        fields = {k: contract.get(k) or "" for k in ("sourceConnectionId", "sourceConnectionTitle",
-                                                    "targetConnectionId", "targetConnectionTitle")}
-        if contract.get("id"):
-            rule = self._get(self.dcm_rules, contract["id"], "Connection-handling rule")
+    def upsert_rule(self, actor: Actor, *, source_connection_id: str, id: str | None = None,
+                    source_connection_title: str | None = None, target_connection_id: str | None = None,
+                    target_connection_title: str | None = None) -> Record | Created:
+        """``POST /v3/dcm/admin/connectionhandlingrules``: create one, or update the one *id* names."""
+        now = self.store.now_iso()
+        fields = {"sourceConnectionId": source_connection_id or "",
+                  "sourceConnectionTitle": source_connection_title or "",
+                  "targetConnectionId": target_connection_id or "", "targetConnectionTitle": target_connection_title or ""}
+        if id:
+            rule = self._rule(id)
             rule.update(fields, lastChangedOn=now)
-            return 200, self._rule_view(rule)
-        rule = dict(fields, id=self.new_guid(), createdBy=actor["id"], createdOn=now, lastChangedOn=now)
-        self.dcm_rules[rule["id"]] = rule
-        return 201, self._rule_view(rule)
+            return self._rule_view(rule)
+        rule = dict(fields, id=self.store.new_guid(), createdBy=actor.id, createdOn=now, lastChangedOn=now)
+        self.store.dcm_rules[rule["id"]] = rule
+        return Created(self._rule_view(rule))
 
-    def delete_rule(self, actor: dict, rule_id: str) -> dict:
-        self._get(self.dcm_rules, rule_id, "Connection-handling rule")
-        del self.dcm_rules[rule_id]
-        return {"id": rule_id, "deletedOn": self.now_iso()}
+    def delete_rule(self, actor: Actor, id: str) -> Record:
+        self._rule(id)
+        del self.store.dcm_rules[id]
+        return {"id": id, "deletedOn": self.store.now_iso()}
 
 
-def _credential_objects(contract: dict) -> dict[str, dict]:
+def _credential_objects(credentials: Any) -> dict[str, dict]:
     """Copies of the credentials map's inner objects, by key.
 
-    The validator already refuses a null entry; this answers the same 400
-    rather than failing on it should one ever get this far.
+    Validation already refuses a null entry; this refuses it the same way should
+    one ever get this far (a seed, a direct call).
     """
     out: dict[str, dict] = {}
-    for key, wrapper in (contract.get("credentials") or {}).items():
+    for key, wrapper in (credentials or {}).items():
         inner = wrapper.get("object") if isinstance(wrapper, dict) else None
         if not isinstance(inner, dict):
-            raise invalid({f"upsertConnectionContract.credentials.{key}": ["must not be null"]})
+            raise Invalid.field(f"credentials.{key}", "Must not be null.")
         out[key] = dict(inner)
     return out

@@ -1,14 +1,24 @@
-"""Subscriptions (studios), users and user groups."""
+"""Users and user groups."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .core import (ROLES, BadRequest, Conflict, Core, Forbidden, NotFound, Unauthorized, check,
-                   invalid, parse_time, project)
+from .actor import Actor
+from .core import Conflict, Created, Forbidden, Invalid, NotEmpty, NotFound, Record, Refused, parse_time, project, wire
+from .store import Store
+from .studios import Studios
+from .tokens import Auth
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+if TYPE_CHECKING:  # pragma: no cover - only for the annotations
+    from .credentials import Credentials
+    from .workflows import Workflows
+
+__all__ = ["People", "UserSettings", "USER_DEFAULTS"]
+
 _SID = re.compile(r"^S-\d(-\d+)+$")
 
 USER_DEFAULTS: dict[str, Any] = {
@@ -25,218 +35,233 @@ _USER_AUDITED = ("firstName", "lastName", "email", "role", "defaultWorkerTag", "
                  "language", "subscriptionId")
 
 
+@dataclass(frozen=True)
+class UserSettings:
+    """A user's settings and permissions as a create or update sends them (``None``: not sent)."""
+
+    default_worker_tag: str | None = None
+    can_schedule_jobs: bool | None = None
+    can_prioritize_jobs: bool | None = None
+    can_assign_jobs: bool | None = None
+    can_create_collections: bool | None = None
+    is_api_enabled: bool | None = None
+    default_credential_id: str | None = None
+    is_account_locked: bool | None = None
+    is_active: bool | None = None
+    is_validated: bool | None = None
+    time_zone: str | None = None
+    language: str | None = None
+    can_create_and_update_dcm: bool | None = None
+    can_share_for_execution_dcm: bool | None = None
+    can_share_for_collaboration_dcm: bool | None = None
+    can_manage_generic_vaults_dcm: bool | None = None
+
+
 def _snapshot(record: dict, keys: tuple[str, ...]) -> dict:
     return {k: record.get(k) for k in keys}
 
 
-class People(Core):
+class People:
+    """Users and user groups.
+
+    Uses :class:`Studios` (the default studio of a new user), :class:`Auth`
+    (a removed user's tokens), :class:`Credentials` (what is shared with a
+    user) and :class:`Workflows` (transferring a user's workflows).
+    """
+
+    def __init__(self, store: Store, *, studios: Studios, auth: Auth, credentials: Credentials,
+                 workflows: Workflows):
+        self.store = store
+        self.studios = studios
+        self.auth = auth
+        self.credentials = credentials
+        self.workflows = workflows
+
     # ------------------------------------------------------------------ users
-    def _email_taken(self, email: str, except_id: str | None = None) -> bool:
-        lowered = email.lower()
-        return any(u["email"].lower() == lowered and u["id"] != except_id for u in self.users.values())
-
-    def _check_email(self, email: str, field: str, except_id: str | None = None) -> None:
-        if not _EMAIL.match(email):
-            raise invalid({field: [f"'{email}' is not a valid email address."]})
-        if self._email_taken(email, except_id):
-            raise invalid({field: [f"A user with the email '{email}' already exists."]})
-
-    def add_user(self, fields: dict, actor: dict | None = None) -> dict:
-        """Create a user record from *fields* (already validated)."""
+    def add_user(self, fields: dict, actor: Actor | None = None) -> Record:
+        """Create a user record from *fields* (stored names; already checked)."""
+        store = self.store
         user = dict(USER_DEFAULTS)
         user.update({k: v for k, v in fields.items() if v is not None})
-        user["id"] = fields.get("id") or self.new_id()
-        user.setdefault("dateCreated", self.now_iso())
+        user["id"] = fields.get("id") or store.new_id()
+        user.setdefault("dateCreated", store.now_iso())
         if not user.get("subscriptionId"):
-            user["subscriptionId"] = self.default_subscription_id()
+            user["subscriptionId"] = self.studios.default_id()
         if user.get("isApiEnabled") and not user.get("apiKey"):
-            user["apiKey"] = self.new_secret(16)
-            user["apiSecret"] = self.new_secret(32)
-        self.users[user["id"]] = user
-        self.record("User", user["id"], "Insert", actor, None, _snapshot(user, _USER_AUDITED))
+            user["apiKey"], user["apiSecret"] = store.new_secret(16), store.new_secret(32)
+        store.users[user["id"]] = user
+        store.record("User", user["id"], "Insert", actor, None, _snapshot(user, _USER_AUDITED))
         return user
 
-    def default_subscription_id(self) -> str:
-        if not self.subscriptions:
-            sub = self.add_subscription({"name": "Default"}, None)
-            return sub["id"]
-        return next(iter(self.subscriptions))
-
-    def user_view(self, user: dict) -> dict:
-        full = dict(user)
-        full["sharedCredentialIds"] = self.credentials_shared_with(user["id"])
-        full["dataConnectionIds"] = [c["id"] for c in self.data_connections.values()
-                                     if user["id"] in c["userIds"]]
+    def user_view(self, user: Record) -> Record:
+        full = dict(user, sharedCredentialIds=self.credentials.shared_with(user["id"]),
+                    dataConnectionIds=[c["id"] for c in self.store.data_connections.values()
+                                       if user["id"] in c["userIds"]])
         return project(full, "UserView")
 
-    def create_user(self, actor: dict, contract: Any) -> dict:
-        check(contract, {"$ref": "CreateUserContract"}, "userContract")
-        role = contract.get("role") or "Evaluated"
-        if role not in ROLES:
-            raise invalid({"userContract.role": [f"'{role}' is not a valid role."]})
-        self._check_email(contract["email"], "userContract.email")
-        self._check_credential_ref(contract.get("defaultCredentialId"), "userContract.defaultCredentialId")
-        fields = {k: contract.get(k) for k in USER_DEFAULTS if k in contract}
-        fields.update(firstName=contract["firstName"], lastName=contract["lastName"],
-                      email=contract["email"], role=role)
-        return self.user_view(self.add_user(fields, actor))
+    def _email_free(self, email: str, except_id: str | None = None) -> None:
+        lowered = email.lower()
+        if any(u["email"].lower() == lowered and u["id"] != except_id for u in self.store.users.values()):
+            raise Invalid.field("email", f"A user with the email '{email}' already exists.")
 
-    def get_user(self, actor: dict, user_id: str) -> dict:
-        return self.user_view(self.user(user_id))
+    def _credential(self, credential_id: str | None) -> None:
+        if credential_id:
+            self.store.require(self.store.credentials, credential_id, "defaultCredentialId", "Credential")
 
-    def list_users(self, actor: dict, view: str | None = None, active: bool | None = None,
-                   email: str | None = None, role: str | None = None, firstName: str | None = None,
-                   lastName: str | None = None, createdAfter: str | None = None,
-                   createdBefore: str | None = None) -> list[dict]:
-        after = parse_time(createdAfter, "createdAfter") if createdAfter else None
-        before = parse_time(createdBefore, "createdBefore") if createdBefore else None
-        out = []
-        for user in self.users.values():
-            if active is not None and user["isActive"] != active:
-                continue
-            if email and user["email"].lower() != email.lower():
-                continue
-            if role and user["role"] != role:
-                continue
-            if firstName and user["firstName"].lower() != firstName.lower():
-                continue
-            if lastName and user["lastName"].lower() != lastName.lower():
-                continue
-            if after is not None or before is not None:
-                created = parse_time(user["dateCreated"], "dateCreated")
-                if (after is not None and created < after) or (before is not None and created > before):
-                    continue
-            if view == "Full":
-                out.append(self.user_view(user))
-            else:
-                out.append(project(user, "ReducedUserView"))
-        return out
+    def create_user(self, actor: Actor, *, first_name: str, last_name: str, email: str, role: str | None = None,
+                    settings: UserSettings) -> Created:
+        """``POST /v3/users``: emails are unique (any letter case); the role defaults to Evaluated."""
+        self._email_free(email)
+        self._credential(settings.default_credential_id)
+        fields = dict(wire(settings), firstName=first_name, lastName=last_name, email=email,
+                      role=role or "Evaluated")
+        return Created(self.user_view(self.add_user(fields, actor)))
 
-    def update_user(self, actor: dict, user_id: str, contract: Any) -> dict:
-        user = self.user(user_id)
-        check(contract, {"$ref": "UpdateUserContract"}, "updateContract")
-        for name in ("firstName", "lastName"):
-            if not contract.get(name):
-                raise invalid({f"updateContract.{name}": [f"The {name} field is required."]})
-        self._check_email(contract["email"], "updateContract.email", except_id=user_id)
-        self._check_credential_ref(contract.get("defaultCredentialId"), "updateContract.defaultCredentialId")
+    def get_user(self, actor: Actor, user_id: str) -> Record:
+        return self.user_view(self.store.user(user_id))
+
+    def list_users(self, actor: Actor, *, view: str | None = None, active: bool | None = None,
+                   email: str | None = None, role: str | None = None, first_name: str | None = None,
+                   last_name: str | None = None, created_after: str | None = None,
+                   created_before: str | None = None) -> list[Record]:
+        """``GET /v3/users``: the reduced view unless ``view=Full``; every filter given must hold."""
+        after = parse_time(created_after, "createdAfter") if created_after else None
+        before = parse_time(created_before, "createdBefore") if created_before else None
+
+        def same(wanted: str | None, key: str) -> Callable[[Record], bool]:
+            return lambda u: not wanted or u[key].lower() == wanted.lower()
+
+        def created(u: Record) -> bool:
+            if after is None and before is None:
+                return True
+            when = parse_time(u["dateCreated"], "dateCreated")
+            return (after is None or when >= after) and (before is None or when <= before)
+
+        tests = [same(email, "email"), same(first_name, "firstName"), same(last_name, "lastName"),
+                 lambda u: active is None or u["isActive"] == active, lambda u: not role or u["role"] == role,
+                 created]
+        chosen = [u for u in self.store.users.values() if all(test(u) for test in tests)]
+        if view == "Full":
+            return [self.user_view(u) for u in chosen]
+        return [project(u, "ReducedUserView") for u in chosen]
+
+    def update_user(self, actor: Actor, user_id: str, *, email: str, role: str, first_name: str | None = None,
+                    last_name: str | None = None, settings: UserSettings) -> Record:
+        """``PUT /v3/users/{id}``: the whole record; names must not be empty."""
+        user = self.store.user(user_id)
+        for name, value in (("firstName", first_name), ("lastName", last_name)):
+            if not value:
+                raise Invalid.required(name)
+        self._email_free(email, except_id=user_id)
+        self._credential(settings.default_credential_id)
         before = _snapshot(user, _USER_AUDITED)
-        for key in USER_DEFAULTS:
-            if key in contract and key != "lastLoginDateTime":
-                # an empty id means "none", as the Server stores it (no false audit change from null to "")
-                user[key] = None if key == "defaultCredentialId" and contract[key] == "" else contract[key]
-        user["firstName"], user["lastName"] = contract["firstName"], contract["lastName"]
-        user["email"] = contract["email"]
+        changes = wire(settings)
+        if changes.get("defaultCredentialId") == "":
+            # an empty id means "none", as the Server stores it (no false audit change from null to "")
+            changes["defaultCredentialId"] = None
+        user.update(changes, role=role, firstName=first_name, lastName=last_name, email=email)
         if user["isApiEnabled"] and not user.get("apiKey"):
-            user["apiKey"], user["apiSecret"] = self.new_secret(16), self.new_secret(32)
-        self.record("User", user_id, "Update", actor, before, _snapshot(user, _USER_AUDITED))
+            user["apiKey"], user["apiSecret"] = self.store.new_secret(16), self.store.new_secret(32)
+        self.store.record("User", user_id, "Update", actor, before, _snapshot(user, _USER_AUDITED))
         return self.user_view(user)
 
-    def _check_credential_ref(self, credential_id: Any, field: str) -> None:
-        if credential_id and credential_id not in self.credentials:
-            raise invalid({field: [f"Credential '{credential_id}' was not found."]})
+    def owned(self, user_id: str) -> dict[str, list[Record]]:
+        """The workflows, schedules and collections *user_id* owns."""
+        store = self.store
+        return {"workflows": [w for w in store.workflows.values() if w["ownerId"] == user_id],
+                "schedules": [s for s in store.schedules.values() if s["ownerId"] == user_id],
+                "collections": [c for c in store.collections.values() if c["ownerId"] == user_id]}
 
-    def user_assets(self, user_id: str) -> dict:
-        return {
-            "workflows": [w for w in self.workflows.values() if w["ownerId"] == user_id],
-            "schedules": [s for s in self.schedules.values() if s["ownerId"] == user_id],
-            "collections": [c for c in self.collections.values() if c["ownerId"] == user_id],
-        }
-
-    def delete_user(self, actor: dict, user_id: str) -> None:
-        user = self.user(user_id)
-        assets = self.user_assets(user_id)
-        if any(assets.values()) or self.groups_of(user_id):
+    def delete_user(self, actor: Actor, user_id: str) -> None:
+        """``DELETE /v3/users/{id}``: only a user who owns nothing and is in no group."""
+        store = self.store
+        user = store.user(user_id)
+        if any(self.owned(user_id).values()) or store.groups_of(user_id):
             raise Conflict("The user owns workflows, schedules or collections, or is in a user "
-                           "group, and cannot be deleted.", plain=True)
-        del self.users[user_id]
-        for collection in self.collections.values():
+                           "group, and cannot be deleted.")
+        del store.users[user_id]
+        for collection in store.collections.values():
             collection["users"].pop(user_id, None)
-        for cred in self.credentials.values():
-            if user_id in cred["userIds"]:
-                cred["userIds"].remove(user_id)
-        for conn in self.data_connections.values():
-            if user_id in conn["userIds"]:
-                conn["userIds"].remove(user_id)
-        self.tokens = {t: e for t, e in self.tokens.items() if e["userId"] != user_id}
-        self.record("User", user_id, "Delete", actor, _snapshot(user, _USER_AUDITED), None)
+        for shared in (*store.credentials.values(), *store.data_connections.values()):
+            if user_id in shared["userIds"]:
+                shared["userIds"].remove(user_id)
+        self.auth.drop_user(user_id)
+        store.record("User", user_id, "Delete", actor, _snapshot(user, _USER_AUDITED), None)
 
-    def get_user_assets(self, actor: dict, user_id: str, assetType: str | None = None) -> dict:
-        self.user(user_id)
-        assets = self.user_assets(user_id)
-        kind = assetType or "All"
-        out = {}
-        for key, label in (("workflows", "Workflows"), ("schedules", "Schedules"),
-                           ("collections", "Collections")):
-            if kind in ("All", label):
-                out[key] = [{"name": a["name"], "id": a["id"]} for a in assets[key]]
+    def assets(self, actor: Actor, user_id: str, *, asset_type: str | None = None) -> Record:
+        """``GET /v3/users/{id}/assets``: all, or one kind."""
+        self.store.user(user_id)
+        owned = self.owned(user_id)
+        kind = asset_type or "All"
+        out = {key: [{"name": a["name"], "id": a["id"]} for a in owned[key]]
+               for key, label in (("workflows", "Workflows"), ("schedules", "Schedules"),
+                                  ("collections", "Collections")) if kind in ("All", label)}
         return project(out, "AssetsView")
 
-    def transfer_assets(self, actor: dict, user_id: str, contract: Any) -> list[dict]:
-        if user_id not in self.users:
-            raise NotFound(f"User '{user_id}' was not found.", plain=True)
-        if not self.is_curator(actor) and actor["id"] != user_id:
-            raise Forbidden("You can only transfer your own assets.", plain=True)
-        problems = [p for p in _validate_plain(contract, "TransferUserAssetsContract")]
-        if problems:
-            raise BadRequest("; ".join(problems), plain=True)
-        target_id = contract["ownerId"]
-        if target_id not in self.users:
-            raise BadRequest(f"The new owner '{target_id}' was not found.", plain=True)
-        moved_workflows = set()
-        if contract["transferWorkflows"]:
-            for wf in list(self.workflows.values()):
-                if wf["ownerId"] == user_id:
-                    self._set_workflow_owner(wf, target_id, actor)
-                    moved_workflows.add(wf["id"])
+    def transfer_assets(self, actor: Actor, user_id: str, *, owner_id: str, transfer_workflows: bool,
+                        transfer_schedules: bool, transfer_collections: bool) -> list[Record]:
+        """``PUT /v3/users/{id}/assetTransfer``: answers the schedules left behind on moved workflows."""
+        store = self.store
+        if user_id not in store.users:
+            raise NotFound(f"User '{user_id}' was not found.")
+        if not actor.is_curator and actor.id != user_id:
+            raise Forbidden("You can only transfer your own assets.")
+        if owner_id not in store.users:
+            raise Refused(f"The new owner '{owner_id}' was not found.")
+        moved = set()
+        if transfer_workflows:
+            for wf in [w for w in store.workflows.values() if w["ownerId"] == user_id]:
+                self.workflows.set_owner(wf, owner_id, actor)
+                moved.add(wf["id"])
         affected = []
-        for sched in self.schedules.values():
-            if sched["ownerId"] != user_id:
-                continue
-            if contract["transferSchedules"]:
-                sched["ownerId"] = target_id
-            elif sched["workflowId"] in moved_workflows:
+        for sched in (s for s in store.schedules.values() if s["ownerId"] == user_id):
+            if transfer_schedules:
+                sched["ownerId"] = owner_id
+            elif sched["workflowId"] in moved:
                 affected.append({"affectedScheduleId": sched["id"]})
-        if contract["transferCollections"]:
-            for col in self.collections.values():
-                if col["ownerId"] == user_id:
-                    before = {"ownerId": col["ownerId"]}
-                    col["ownerId"] = target_id
-                    self.record("Collection", col["id"], "Update", actor, before, {"ownerId": target_id})
+        if transfer_collections:
+            for col in (c for c in store.collections.values() if c["ownerId"] == user_id):
+                col["ownerId"] = owner_id
+                store.record("Collection", col["id"], "Update", actor, {"ownerId": user_id}, {"ownerId": owner_id})
         return affected
 
-    def deactivate_user(self, actor: dict, user_id: str) -> list[str]:
-        user = self.user(user_id)
-        removed = sorted(self.groups_of(user_id))
+    def deactivate(self, actor: Actor, user_id: str) -> list[str]:
+        """``POST /v3/users/{id}/deactivate``: answers the groups the user was taken out of."""
+        store = self.store
+        user = store.user(user_id)
+        removed = sorted(store.groups_of(user_id))
         for gid in removed:
-            self.groups[gid]["members"].pop(user_id, None)
+            store.groups[gid]["members"].pop(user_id, None)
         before = _snapshot(user, _USER_AUDITED)
         user["isActive"] = False
-        self.tokens = {t: e for t, e in self.tokens.items() if e["userId"] != user_id}
-        self.record("User", user_id, "Update", actor, before, _snapshot(user, _USER_AUDITED))
+        self.auth.drop_user(user_id)
+        store.record("User", user_id, "Update", actor, before, _snapshot(user, _USER_AUDITED))
         return removed
 
-    def reset_password(self, actor: dict, user_id: str) -> None:
-        user = self.user(user_id)
-        if not user["isActive"]:
-            raise BadRequest("The user is not active.")
-        self.counters["password_reset_emails"] += 1
+    def reset_password(self, actor: Actor, user_id: str) -> None:
+        """``POST /v3/users/{id}/passwordReset``: counted as an email sent."""
+        if not self.store.user(user_id)["isActive"]:
+            raise Refused("The user is not active.")
+        self.store.counters["password_reset_emails"] += 1
 
     # ----------------------------------------------------------- user groups
-    def _group_name_taken(self, name: str, except_id: str | None = None) -> bool:
+    def _name_free(self, name: str, except_id: str | None = None) -> None:
         lowered = name.lower()
-        return any(g["name"].lower() == lowered and g["id"] != except_id for g in self.groups.values())
+        if any(g["name"].lower() == lowered and g["id"] != except_id for g in self.store.groups.values()):
+            raise Invalid.field("name", f"A user group named '{name}' already exists.")
 
-    def add_group(self, fields: dict, actor: dict | None) -> dict:
-        group = {"id": fields.get("id") or self.new_id(), "name": fields["name"],
-                 "role": fields.get("role", "Viewer"), "dateAdded": self.now_iso(),
+    def add_group(self, fields: dict, actor: Actor | None) -> Record:
+        """Store a user group from its fields (already checked)."""
+        store = self.store
+        group = {"id": fields.get("id") or store.new_id(), "name": fields["name"],
+                 "role": fields.get("role", "Viewer"), "dateAdded": store.now_iso(),
                  "members": {}, "adGroups": [], "credentialIds": [], "connectionIds": []}
-        self.groups[group["id"]] = group
-        self.record("UserGroup", group["id"], "Insert", actor, None,
-                    {"name": group["name"], "role": group["role"]})
+        store.groups[group["id"]] = group
+        store.record("UserGroup", group["id"], "Insert", actor, None, {"name": group["name"], "role": group["role"]})
         return group
 
-    def group_view(self, group: dict) -> dict:
+    def group_view(self, group: Record) -> Record:
+        store = self.store
         members = [{"userId": uid, "dateAddedToGroup": m["dateAdded"], "addedByUserId": m["addedBy"]}
                    for uid, m in group["members"].items()]
         members += [{"activeDirectoryObject": {"sid": sid, "category": "Group", "displayName": sid,
@@ -244,202 +269,82 @@ class People(Core):
                      "userId": "", "dateAddedToGroup": group["dateAdded"], "addedByUserId": ""}
                     for sid in group["adGroups"]]
         full = dict(group, members=members,
-                    credentialIds=[c["id"] for c in self.credentials.values()
-                                   if group["id"] in c["userGroupIds"]],
-                    connectionIds=[c["id"] for c in self.data_connections.values()
+                    credentialIds=[c["id"] for c in store.credentials.values() if group["id"] in c["userGroupIds"]],
+                    connectionIds=[c["id"] for c in store.data_connections.values()
                                    if group["id"] in c["userGroupIds"]])
         return project(full, "UserGroupView")
 
-    def create_group(self, actor: dict, contract: Any) -> str:
-        check(contract, {"$ref": "CreateUserGroupContract"}, "contract")
-        if self._group_name_taken(contract["name"]):
-            raise invalid({"contract.name": [f"A user group named '{contract['name']}' already exists."]})
-        return self.add_group(contract, actor)["id"]
+    def create_group(self, actor: Actor, *, name: str, role: str) -> Created:
+        """``POST /v3/usergroups``: names are unique (any letter case)."""
+        self._name_free(name)
+        return Created(self.add_group({"name": name, "role": role}, actor)["id"])
 
-    def list_groups(self, actor: dict) -> list[dict]:
-        return [project(g, "ReducedUserGroupView") for g in self.groups.values()]
+    def list_groups(self, actor: Actor) -> list[Record]:
+        return [project(g, "ReducedUserGroupView") for g in self.store.groups.values()]
 
-    def get_group(self, actor: dict, group_id: str) -> dict:
-        return self.group_view(self.group(group_id))
+    def get_group(self, actor: Actor, user_group_id: str) -> Record:
+        return self.group_view(self.store.group(user_group_id))
 
-    def update_group(self, actor: dict, group_id: str, contract: Any) -> None:
-        group = self.group(group_id)
-        check(contract, {"$ref": "UpdateUserGroupContract"}, "contract")
-        if self._group_name_taken(contract["name"], except_id=group_id):
-            raise invalid({"contract.name": [f"A user group named '{contract['name']}' already exists."]})
+    def update_group(self, actor: Actor, user_group_id: str, *, name: str, role: str) -> None:
+        group = self.store.group(user_group_id)
+        self._name_free(name, except_id=user_group_id)
         before = {"name": group["name"], "role": group["role"]}
-        group["name"], group["role"] = contract["name"], contract["role"]
-        self.record("UserGroup", group_id, "Update", actor, before,
-                    {"name": group["name"], "role": group["role"]})
+        group["name"], group["role"] = name, role
+        self.store.record("UserGroup", user_group_id, "Update", actor, before, {"name": name, "role": role})
 
-    def delete_group(self, actor: dict, group_id: str, forceDelete: bool | None = None) -> None:
-        group = self.group(group_id)
-        if (group["members"] or group["adGroups"]) and not forceDelete:
-            raise BadRequest("The user group is not empty; use forceDelete=true to delete it anyway.")
-        del self.groups[group_id]
-        for collection in self.collections.values():
-            collection["groups"].pop(group_id, None)
-        for table in (self.credentials, self.data_connections):
-            for record in table.values():
-                if group_id in record["userGroupIds"]:
-                    record["userGroupIds"].remove(group_id)
-        self.record("UserGroup", group_id, "Delete", actor,
-                    {"name": group["name"], "role": group["role"]}, None)
+    def delete_group(self, actor: Actor, user_group_id: str, *, force_delete: bool | None = None) -> None:
+        """``DELETE /v3/usergroups/{id}``: one with members only with ``forceDelete``."""
+        store = self.store
+        group = store.group(user_group_id)
+        if (group["members"] or group["adGroups"]) and not force_delete:
+            raise NotEmpty("The user group is not empty; use forceDelete=true to delete it anyway.")
+        del store.groups[user_group_id]
+        for collection in store.collections.values():
+            collection["groups"].pop(user_group_id, None)
+        for shared in (*store.credentials.values(), *store.data_connections.values()):
+            if user_group_id in shared["userGroupIds"]:
+                shared["userGroupIds"].remove(user_group_id)
+        store.record("UserGroup", user_group_id, "Delete", actor, {"name": group["name"], "role": group["role"]},
+                     None)
 
-    def add_users_to_group(self, actor: dict, group_id: str, user_ids: Any) -> dict:
-        group = self.group(group_id)
-        if not isinstance(user_ids, list) or not all(isinstance(u, str) for u in user_ids):
-            raise invalid({"userIds": ["A JSON array of user id strings is required."]})
+    def add_users(self, actor: Actor, user_group_id: str, *, user_ids: list[str]) -> Record:
+        """``POST /v3/usergroups/{id}/users``: unknown or inactive users are reported, not refused."""
+        store = self.store
+        group = store.group(user_group_id)
         failed: dict[str, str] = {}
         added = 0
         for uid in user_ids:
-            user = self.users.get(uid)
-            if user is None:
-                failed[uid] = "User not found."
-                continue
-            if not user["isActive"]:
-                failed[uid] = "User is not active."
+            user = store.users.get(uid)
+            if user is None or not user["isActive"]:
+                failed[uid] = "User not found." if user is None else "User is not active."
                 continue
             if uid not in group["members"]:
-                group["members"][uid] = {"dateAdded": self.now_iso(), "addedBy": actor["id"]}
-                self.record("UserGroup", group_id, "Update", actor, {}, {"addedUserId": uid})
+                group["members"][uid] = {"dateAdded": store.now_iso(), "addedBy": actor.id}
+                store.record("UserGroup", user_group_id, "Update", actor, {}, {"addedUserId": uid})
             added += 1
         return project({"successfullyAddedUserCount": added, "totalUsersSubmittedCount": len(user_ids),
                         "failedUserReasons": failed or None}, "UserGroupAddedUsersView")
 
-    def remove_user_from_group(self, actor: dict, group_id: str, user_id: str) -> dict:
-        group = self.group(group_id)
+    def remove_user(self, actor: Actor, user_group_id: str, user_id: str) -> Record:
+        group = self.store.group(user_group_id)
         if group["members"].pop(user_id, None) is not None:
-            self.record("UserGroup", group_id, "Update", actor, {"removedUserId": user_id}, {})
+            self.store.record("UserGroup", user_group_id, "Update", actor, {"removedUserId": user_id}, {})
         return self.group_view(group)
 
-    def add_ad_group(self, actor: dict, group_id: str, sid: Any) -> None:
-        group = self.group(group_id)
-        if not isinstance(sid, str) or not sid:
-            raise invalid({"sid": ["The SID must be sent as a JSON string, such as \"S-1-5-21-1\"."]})
+    def add_ad_group(self, actor: Actor, user_group_id: str, *, sid: str) -> None:
+        """``POST /v3/usergroups/{id}/activedirectorygroups``: the body is the SID as a JSON string."""
+        group = self.store.group(user_group_id)
+        if not sid:
+            raise Invalid.field("", "The SID must be sent as a JSON string, such as \"S-1-5-21-1\".")
         if not _SID.match(sid):
             raise NotFound(f"Active Directory group '{sid}' was not found.")
         if sid not in group["adGroups"]:
             group["adGroups"].append(sid)
-            self.record("UserGroup", group_id, "Update", actor, {}, {"addedAdGroup": sid})
+            self.store.record("UserGroup", user_group_id, "Update", actor, {}, {"addedAdGroup": sid})
 
-    def remove_ad_group(self, actor: dict, group_id: str, sid: str) -> None:
-        group = self.group(group_id)
-        if sid not in group["adGroups"]:
-            raise BadRequest(f"Active Directory group '{sid}' is not a member of this user group.")
-        group["adGroups"].remove(sid)
-        self.record("UserGroup", group_id, "Update", actor, {"removedAdGroup": sid}, {})
-
-    # --------------------------------------------------------- subscriptions
-    def add_subscription(self, fields: dict, actor: dict | None) -> dict:
-        """Store a subscription from its stored fields (``canShareSchedules``, as seeds spell it)."""
-        sub = {"id": fields.get("id") or self.new_id(), "name": fields["name"],
-               "canShareSchedules": bool(fields.get("canShareSchedules", False)),
-               "credentialId": fields.get("credentialId") or "", "active": True,
-               "apiEnabled": True, "apiKey": self.new_secret(16), "apiSecret": self.new_secret(32),
-               "dateCreated": self.now_iso(), "dateUpdated": self.now_iso(),
-               "expirationDate": "2099-12-31T00:00:00.000Z"}
-        self.subscriptions[sub["id"]] = sub
-        self.record("Subscription", sub["id"], "Insert", actor, None,
-                    {"name": sub["name"], "canShareSchedules": sub["canShareSchedules"],
-                     "credentialId": sub["credentialId"]})
-        return sub
-
-    def _sub_members(self, sub_id: str) -> tuple[list[dict], list[dict]]:
-        users = [u for u in self.users.values() if u.get("subscriptionId") == sub_id]
-        user_ids = {u["id"] for u in users}
-        workflows = [w for w in self.workflows.values() if w["ownerId"] in user_ids]
-        return users, workflows
-
-    def create_subscription(self, actor: dict, contract: Any) -> dict:
-        check(contract, {"$ref": "CreateSubscriptionContract"}, "contract")
-        if any(s["name"].lower() == contract["name"].lower() for s in self.subscriptions.values()):
-            raise invalid({"contract.name": [f"A subscription named '{contract['name']}' already exists."]})
-        self._check_credential_ref(contract.get("credentialId"), "contract.credentialId")
-        # CreateSubscriptionContract spells it canShareSchedule; any other field is ignored
-        fields = {"name": contract["name"], "credentialId": contract.get("credentialId"),
-                  "canShareSchedules": contract.get("canShareSchedule") is True}
-        sub = self.add_subscription(fields, actor)
-        full = dict(sub, expDate=sub["expirationDate"], credentials=[], dataConnections=[])
-        return project(full, "Subscription")
-
-    def list_subscriptions(self, actor: dict, name: str | None = None,
-                           canShareSchedule: bool | None = None,
-                           defaultWorkflowCredentialId: str | None = None,
-                           userCountGreaterThanEquals: int | None = None,
-                           userCountLessThanEquals: int | None = None,
-                           workflowCountGreaterThanEquals: int | None = None,
-                           workflowCountLessThanEquals: int | None = None) -> list[dict]:
-        out = []
-        for sub in self.subscriptions.values():
-            users, workflows = self._sub_members(sub["id"])
-            nu, nw = len(users), len(workflows)
-            if name and name.lower() not in sub["name"].lower():
-                continue
-            if canShareSchedule is not None and sub["canShareSchedules"] != canShareSchedule:
-                continue
-            if defaultWorkflowCredentialId and sub["credentialId"] != defaultWorkflowCredentialId:
-                continue
-            if userCountGreaterThanEquals is not None and nu < userCountGreaterThanEquals:
-                continue
-            if userCountLessThanEquals is not None and nu > userCountLessThanEquals:
-                continue
-            if workflowCountGreaterThanEquals is not None and nw < workflowCountGreaterThanEquals:
-                continue
-            if workflowCountLessThanEquals is not None and nw > workflowCountLessThanEquals:
-                continue
-            out.append(project(dict(sub, userCount=nu, workflowCount=nw), "SubscriptionUserWorkflowCountView"))
-        return out
-
-    def get_subscription(self, actor: dict, sub_id: str) -> dict:
-        sub = self.subscription(sub_id)
-        users, workflows = self._sub_members(sub_id)
-        return project(dict(sub,
-                            users=[{"id": u["id"], "name": f"{u['firstName']} {u['lastName']}".strip()}
-                                   for u in users],
-                            workflows=[{"id": w["id"], "name": w["name"]} for w in workflows]),
-                       "SubscriptionUserWorkflowDetailsView")
-
-    def update_subscription(self, actor: dict, sub_id: str, contract: Any) -> dict:
-        sub = self.subscription(sub_id)
-        check(contract, {"$ref": "UpdateSubscriptionContract"}, "subscription")
-        self._check_credential_ref(contract.get("credentialId"), "subscription.credentialId")
-        keys = ("name", "credentialId", "canShareSchedules")
-        before = {k: sub[k] for k in keys}
-        for k in keys:
-            sub[k] = contract[k]
-        sub["dateUpdated"] = self.now_iso()
-        self.record("Subscription", sub_id, "Update", actor, before, {k: sub[k] for k in keys})
-        return project(sub, "SubscriptionView")
-
-    def delete_subscription(self, actor: dict, subscriptionId: str | None = None) -> None:
-        if not subscriptionId:
-            raise invalid({"subscriptionId": ["The subscriptionId query parameter is required."]})
-        sub = self.subscription(subscriptionId)
-        users, workflows = self._sub_members(subscriptionId)
-        if users or workflows:
-            raise BadRequest("The subscription still has users or workflows and cannot be deleted.")
-        del self.subscriptions[subscriptionId]
-        self.record("Subscription", subscriptionId, "Delete", actor, {"name": sub["name"]}, None)
-
-    def change_users_subscription(self, actor: dict, sub_id: str, contract: Any) -> None:
-        self.subscription(sub_id)
-        check(contract, {"$ref": "ChangeUsersSubscriptionContract"}, "contract")
-        unknown = [u for u in contract["userIds"] if u not in self.users]
-        if unknown:
-            raise invalid({"contract.userIds": [f"User '{u}' was not found." for u in unknown]})
-        for uid in contract["userIds"]:
-            user = self.users[uid]
-            if user["subscriptionId"] != sub_id:
-                before = {"subscriptionId": user["subscriptionId"]}
-                user["subscriptionId"] = sub_id
-                self.record("User", uid, "Update", actor, before, {"subscriptionId": sub_id})
-
-
-def _validate_plain(contract: Any, definition: str) -> list[str]:
-    from ... import schemas
-
-    return schemas.validate(contract, {"$ref": definition}, "contract")
-
-
-__all__ = ["People", "USER_DEFAULTS", "Unauthorized"]
+    def remove_ad_group(self, actor: Actor, user_group_id: str, ad_group_sid: str) -> None:
+        group = self.store.group(user_group_id)
+        if ad_group_sid not in group["adGroups"]:
+            raise Refused(f"Active Directory group '{ad_group_sid}' is not a member of this user group.")
+        group["adGroups"].remove(ad_group_sid)
+        self.store.record("UserGroup", user_group_id, "Update", actor, {"removedAdGroup": ad_group_sid}, {})

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from .core import invalid
+from .errors import Invalid
 
 __all__ = ["WINDOWS_ZONES", "UTC", "zone_info", "resolve_zone", "wall_clock", "utc_seconds"]
 
@@ -154,7 +154,7 @@ def resolve_zone(name: Any, field: str) -> tzinfo:
     if zone is None:
         message = (f"'{name}' is not a known time zone. Use a Windows time zone name such as "
                    "'Eastern Standard Time' or 'UTC' (an IANA name such as 'America/New_York' is accepted too).")
-        raise invalid({field: [message]})
+        raise Invalid.field(field, message)
     return zone
 
 

@@ -1,0 +1,72 @@
+"""Access tokens: the client-credentials grant, bearer checks and API keys."""
+
+from __future__ import annotations
+
+import hmac
+
+from .core import Record, Unauthorized
+from .store import Store
+
+__all__ = ["Auth"]
+
+
+class Auth:
+    """Issues and checks the tokens of API-enabled users.
+
+    Uses the store's ``users`` (their keys) and ``tokens``; no other family.
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def issue(self, client_id: str, client_secret: str) -> dict:
+        """Client-credentials grant: a new token for the user whose key and secret these are.
+
+        Raises :class:`Unauthorized` for unknown keys, a wrong secret or a user
+        without API access (the token endpoint answers ``invalid_client``).
+        """
+        store = self.store
+        user = self.by_api_key(client_id)
+        if user is None or not _same(user.get("apiSecret", ""), client_secret):
+            raise Unauthorized("invalid_client")
+        token = store.new_secret(32)
+        store.tokens[token] = {"userId": user["id"], "expires": store.clock.now() + store.token_lifetime}
+        store.counters["tokens_issued"] += 1
+        user["lastLoginDateTime"] = store.now_iso()
+        return {"access_token": token, "token_type": "bearer", "expires_in": int(store.token_lifetime)}
+
+    def authenticate(self, token: str) -> Record:
+        """The active user a live token belongs to; :class:`Unauthorized` otherwise."""
+        store = self.store
+        entry = store.tokens.get(token)
+        if entry is None:
+            raise Unauthorized()
+        if entry["expires"] <= store.clock.now():
+            del store.tokens[token]
+            raise Unauthorized()
+        user = store.users.get(entry["userId"])
+        if user is None or not user.get("isActive"):
+            raise Unauthorized()
+        return user
+
+    def expire_all(self) -> int:
+        """Make every issued token invalid at once (a fault for tests); answer how many there were."""
+        count = len(self.store.tokens)
+        self.store.tokens.clear()
+        return count
+
+    def drop_user(self, user_id: str) -> None:
+        """Forget the tokens of a user who was deleted or deactivated."""
+        self.store.tokens = {t: e for t, e in self.store.tokens.items() if e["userId"] != user_id}
+
+    def by_api_key(self, key: str) -> Record | None:
+        """The active, API-enabled user with this key, if any."""
+        for user in self.store.users.values():
+            if user.get("apiKey") and user.get("apiKey") == key and user.get("isApiEnabled") \
+                    and user.get("isActive"):
+                return user
+        return None
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
