@@ -14,14 +14,55 @@ import axframe as ax
 from axframe import catalogue
 
 
-def run_cli(args, server=None, env_extra=None, cwd=None, timeout=120):
+def run_cli(args, server=None, env_extra=None, cwd=None, timeout=120, process=False):
+    """The ``axframe`` command with *args*: in this process (its environment, folder, stdin and outputs as a
+    fresh process would have them), or with *process* in a process of its own (what signals and a clean
+    ``sys.modules`` need)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AXFRAME_")}
     if server is not None:
         env.update(AXFRAME_BASE_URL=server.url, AXFRAME_CLIENT_ID=server.curator[0],
                    AXFRAME_CLIENT_SECRET=server.curator[1])
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "axframe.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
+    if process:
+        return subprocess.run([sys.executable, "-m", "axframe.cli", *args], capture_output=True, text=True, env=env,
+                              cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
+    return _in_process(list(args), env, cwd)
+
+
+def _in_process(args, env, cwd):
+    import contextlib
+    import io
+    import warnings
+
+    from axframe import cli
+    from axframe.client import connection
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd, saved_stdin = dict(os.environ), os.getcwd(), sys.stdin
+    os.environ.clear()
+    os.environ.update(env)
+    sys.stdin = io.StringIO("")  # not a terminal: no prompt for the secret, as with stdin=DEVNULL
+    warned = set(connection._warned)
+    connection._warned.clear()  # a fresh process warns afresh
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = lambda message, category, *rest, **kw: print(
+                f"{category.__name__}: {message}", file=sys.stderr)
+            try:
+                code = cli.main(args)
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 2)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.stdin = saved_stdin
+        connection._warned.clear()
+        connection._warned.update(warned)
+    return subprocess.CompletedProcess(["axframe", *args], code, out.getvalue(), err.getvalue())
 
 
 def collections_named(server, prefix):
