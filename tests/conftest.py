@@ -135,6 +135,21 @@ def fast_retry():
 
 @pytest.fixture
 def conn(server):
+    """A Curator's connection to the emulator, served in this process (no socket): for client logic.
+
+    The emulator also listens on its loopback socket (``server.url``: the ``api`` fixture, the command
+    line); tests of the transport, of faults on the wire and of reliability use :func:`socket_conn`.
+    """
+    import axframe as ax
+
+    connection = ax.authenticate(server.wsgi_url, *server.curator, retry=fast_retry(), wsgi_app=server.wsgi_app)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def socket_conn(server):
+    """A Curator's connection to the emulator over its real loopback socket."""
     import axframe as ax
 
     connection = ax.authenticate(server.url, *server.curator, retry=fast_retry())

@@ -15,7 +15,7 @@ import io
 import os
 import sys
 from typing import Any, Callable, Iterable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -137,8 +137,8 @@ class WSGIAdapter(BaseAdapter):
 
     Everything above the socket is what a real connection does: signing, redirects refused, bounded
     reading, retries.  An exception the application raises (the emulator raises one for a connection
-    reset it would make on a socket) becomes a broken connection, as a socket's reset would; one
-    raised before the application read the body counts as never sent.
+    reset it would make on a socket) becomes a broken connection, as a reset on a socket would be: the
+    client cannot tell whether the request was applied.
     """
 
     def __init__(self, app: WSGIApp):
@@ -162,22 +162,13 @@ class WSGIAdapter(BaseAdapter):
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()
-        except Exception as exc:
-            read = environ["wsgi.input"].tell() > 0 or not environ["CONTENT_LENGTH"]
-            error = requests.ConnectionError(f"the in-process application failed: {type(exc).__name__}",
-                                             request=request)
-            if not read:
-                error = requests.ConnectionError(_NotSent("the in-process application refused the connection"),
-                                                 request=request)
-            raise error from exc
+        except Exception as exc:  # a reset, as a socket would make it: sent, and no answer
+            raise requests.ConnectionError(f"the in-process application dropped the request: "
+                                           f"{type(exc).__name__}", request=request) from exc
         return _response(request, started, body)
 
     def close(self) -> None:
         pass
-
-
-class _NotSent(ConnectionRefusedError):
-    """Nothing of the request was taken (counts as a connection that could not be opened)."""
 
 
 def _body_bytes(body: Any) -> bytes:
@@ -198,8 +189,9 @@ def _environ(request: requests.PreparedRequest) -> dict:
     body = _body_bytes(request.body)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method or "GET",
+        "REQUEST_URI": (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),  # the raw target
         "SCRIPT_NAME": "",
-        "PATH_INFO": parts.path or "/",
+        "PATH_INFO": unquote(parts.path or "/", "latin-1"),
         "QUERY_STRING": parts.query,
         "SERVER_NAME": parts.hostname or "127.0.0.1",
         "SERVER_PORT": str(parts.port or (443 if parts.scheme == "https" else 80)),
@@ -218,7 +210,7 @@ def _environ(request: requests.PreparedRequest) -> dict:
     for name, value in request.headers.items():
         key = "HTTP_" + name.upper().replace("-", "_")
         if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-            environ[key] = value
+            environ[key] = value.decode("latin-1") if isinstance(value, bytes) else value  # OAuth1 signs bytes
     return environ
 
 

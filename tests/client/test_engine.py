@@ -17,6 +17,13 @@ from axframe.emulator import Emulator
 from ..conftest import fast_retry
 
 
+@pytest.fixture
+def conn(socket_conn):
+    """Over a real loopback socket: this module is about the transport and faults on the wire."""
+    return socket_conn
+
+
+
 def users_frame(n, prefix="u"):
     return ax.add_record_id(pd.DataFrame({"firstName": ["F"] * n, "lastName": ["L"] * n,
                                           "email": [f"{prefix}{i}@example.com" for i in range(n)]}))

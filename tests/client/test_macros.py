@@ -167,7 +167,7 @@ def test_dry_run_sends_nothing(server, conn, ids):
     success, failure = ax.post(conn, "collections.add_user", frame, dry_run=True)
     assert server.stats()["requests"] == before
     assert success.loc[0, "Method"] == "POST"
-    assert success.loc[0, "URL"] == f"{server.url}/v3/collections/{ids['collection:fin']}/users"
+    assert success.loc[0, "URL"] == f"{conn.base_url}/v3/collections/{ids['collection:fin']}/users"
     assert json.loads(success.loc[0, "Body"]) == {"userId": "x", "collectionsPermissions": {}}
     assert failure.loc[0, "ErrorType"] == "MissingParameter"
 

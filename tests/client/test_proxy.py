@@ -10,6 +10,13 @@ import pytest
 import axframe as ax
 
 
+@pytest.fixture
+def conn(socket_conn):
+    """Over a real loopback socket: this module is about the transport and faults on the wire."""
+    return socket_conn
+
+
+
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
