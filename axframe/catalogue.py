@@ -64,6 +64,16 @@ class NaturalKey:
         The field of a listed record that holds the key.
     casefold : bool
         Keys compare without letter case (emails, names).
+    detail : str or None
+        Where a listing does not show the key (some Servers leave ``sourceAppId`` out of their workflow
+        lists), the catalogue name of the detail view that may; the listing's records that match the
+        call on *same* are read one by one.
+    same : tuple of str
+        ``(body or form field, listed field)`` pairs that a record made by the call must match (a
+        workflow's name and owner).
+    created : str or None
+        The listed field of a record's creation time: with no key shown anywhere, one record that
+        matches *same* and was created after the call went out is the one it made.
     """
 
     lookup: str
@@ -71,6 +81,9 @@ class NaturalKey:
     query: str | None
     listed: str
     casefold: bool = True
+    detail: str | None = None
+    same: tuple[tuple[str, str], ...] = ()
+    created: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +204,19 @@ class Endpoint:
         return self.method in ("GET", "PUT", "DELETE", "PATCH", "HEAD")
 
     @property
+    def min_role(self) -> str | None:
+        """The least role whose API key a Server lets call it (None: any role the call's data allows).
+
+        Curator-only endpoints need a Curator; the V1 Subscription and User V2 APIs refuse keys below
+        Artisan on Servers since 2022.1 (real-server-evidence.md, high confidence).
+        """
+        if self.curator_only:
+            return "Curator"
+        if self.family in ("v1", "user_v2"):
+            return "Artisan"
+        return None
+
+    @property
     def file_field(self) -> Param | None:
         return next((p for p in self.form if p.type == "file"), None)
 
@@ -228,7 +254,10 @@ _V3 = [
     ("workflows.download", "Workflows_DownloadWorkflow", "get", "Download a workflow's .yxzp package (published version unless versionId is given)."),
     ("workflows.jobs", "Workflows_GetJobsForWorkflow", "get", "The jobs run for one workflow."),
     ("workflows.upload", "Workflows_CreateWorkflow", "create", "Publish a new workflow from a .yxzp file (multipart).",
-     dict(upload="package", natural_key=NaturalKey("workflows.list", "sourceAppId", None, "sourceAppId", casefold=False))),
+     dict(upload="package",
+          natural_key=NaturalKey("workflows.list", "sourceAppId", None, "sourceAppId", casefold=False,
+                                 detail="workflows.get", same=(("name", "name"), ("ownerId", "ownerId")),
+                                 created="dateCreated"))),
     ("workflows.run", "Workflows_Enqueue", "create", "Queue a job for a workflow, with answers to its questions.",
      dict(job=JobPath("v3", "jobs.get", ("priority", "credentialId", "workerTag"), "workflowId"))),
     ("workflows.update", "Workflows_UpdateWorkflow", "post", "Change a workflow's settings, owner or published version.",

@@ -78,6 +78,7 @@ class TokenAuth(requests.auth.AuthBase):
         # set before the token itself, so that whoever can send the token can see why it was got
         self.renewal: tuple[str | None, dict[str, bool]] = (None, {})
         self._let_through: dict[str, int] = {}  # endpoints the Server let this key through -> doubts since
+        self._accepted: set[str | None] = set()  # the live tokens some call got through with
         self._doubts_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -118,9 +119,19 @@ class TokenAuth(requests.auth.AuthBase):
             return token
 
     # what a 401 means -------------------------------------------------------------
-    def let_through(self, where: str) -> None:
-        """The Server answered *where* past its authorization check: this key may call it."""
+    def let_through(self, where: str, token: str | None = None) -> None:
+        """The Server answered *where* past its authorization check: this key (and *token*) may call it."""
         self._let_through[where] = 0
+        if token is not None and token not in self._accepted:
+            self._accepted = (self._accepted | {token}) & {self._token, self._previous}
+
+    def was_let_through(self, where: str) -> bool:
+        """Whether the Server has let this key through to *where* in this connection."""
+        return where in self._let_through
+
+    def never_accepted(self, token: str | None) -> bool:
+        """Whether *token* was got from the Server and refused by it before any call got through with it."""
+        return token is not None and token in (self._token, self._previous) and token not in self._accepted
 
     def after_refusal(self, where: str, token_used: str | None, refused_tokens: set[str | None]) -> bool:
         """After a 401 on *where*: renew and send again (True), or take the refusal as the answer (False)?
@@ -242,8 +253,9 @@ def _refusal(response: requests.Response, url: str) -> str:
         pass
     if response.status_code in (400, 401):
         return (f"the Server refused the API key and secret ({response.status_code}"
-                f"{' ' + detail if detail else ''}). Check the key and secret (My Profile > Keys) "
-                "and that an admin enabled API access for this user.")
+                f"{' ' + detail if detail else ''}). Check the key and secret: they are the API access key "
+                "and secret of My Profile > Keys (not a Private Studio's or subscription's key, which looks "
+                "alike but is refused here), and an admin must have enabled API access for this user.")
     if response.status_code == 404:
         return f"no token endpoint at {url} (404): check the base URL (it ends in /webapi)."
     if 300 <= response.status_code < 400:
@@ -254,14 +266,17 @@ def _refusal(response: requests.Response, url: str) -> str:
 OAUTH1_TRANSPORTS = ("header", "query")
 
 
-def oauth1_auth(client_id: str, client_secret: str, transport: str = "header") -> "MaskedOAuth1":
+def oauth1_auth(client_id: str, client_secret: str, transport: str = "header",
+                sign_as: tuple[str, str] | None = None) -> "MaskedOAuth1":
     """Legacy OAuth 1.0a two-legged HMAC-SHA1 signing (Servers before 2022.1).
 
     *transport* ``"header"`` puts the signature in an ``Authorization: OAuth``
     header, so that the key never shows in a URL; ``"query"`` appends it to the
     query string, as most legacy clients did (reference.md 2.2 rates the query
     string as the surer of the two).  :meth:`Connection.check` tries the header
-    first and falls back to the query string on a 401.
+    first and falls back to the query string on a 401.  *sign_as* ``(sent to, seen as)``: behind a load
+    balancer that changes the address, the signature covers the URL the Server sees (its scheme, host,
+    port and path), not the one the request is sent to.
     """
     import requests_oauthlib  # noqa: F401 - makes its loggers, so that the filter below covers them
 
@@ -270,7 +285,7 @@ def oauth1_auth(client_id: str, client_secret: str, transport: str = "header") -
     register_secret(client_id)
     register_secret(client_secret)
     install_log_filter()  # oauthlib's loggers exist now: they log the key at DEBUG
-    return MaskedOAuth1(client_id, client_secret, transport)
+    return MaskedOAuth1(client_id, client_secret, transport, sign_as)
 
 
 class MaskedOAuth1(requests.auth.AuthBase):
@@ -278,10 +293,11 @@ class MaskedOAuth1(requests.auth.AuthBase):
 
     renews = False
 
-    def __init__(self, client_id: str, client_secret: str, transport: str):
+    def __init__(self, client_id: str, client_secret: str, transport: str, sign_as: tuple[str, str] | None = None):
         self._client_id = client_id
         self._client_secret = client_secret
         self.requested = 0
+        self._sign_as = sign_as
         self.use(transport)
 
     def use(self, transport: str) -> None:
@@ -298,7 +314,13 @@ class MaskedOAuth1(requests.auth.AuthBase):
         """Nothing to forget: the key and secret stay masked for as long as the process lives."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return self._inner(request)
+        if self._sign_as is None or not (request.url or "").startswith(self._sign_as[0]):
+            return self._inner(request)
+        sent_to, seen_as = self._sign_as
+        request.url = seen_as + (request.url or "")[len(sent_to):]  # signed for the address the Server sees
+        signed = self._inner(request)
+        signed.url = sent_to + (signed.url or "")[len(seen_as):]  # sent to the address it is reached at
+        return signed
 
     def __repr__(self) -> str:
         return f"<OAuth1 client_id={mask(self._client_id)} transport={self.transport}>"

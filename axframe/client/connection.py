@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ..catalogue import Endpoint
 from ..errors import AnswerRefused, AuthenticationError, ConfigurationError, ErrorType, ServerUnreachable, proxy_note
 from . import retry as retrying
 from .auth import LET_THROUGH, MaskedOAuth1, TokenAuth, oauth1_auth
@@ -151,7 +152,7 @@ class Connection:
                  clock: Callable[[], float] = time.monotonic, pool_size: int = 64,
                  max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
                  answer_deadline: float = DEFAULT_ANSWER_DEADLINE, wsgi_app: WSGIApp | None = None,
-                 max_bytes_in_flight: int = DEFAULT_MAX_BYTES_IN_FLIGHT):
+                 max_bytes_in_flight: int = DEFAULT_MAX_BYTES_IN_FLIGHT, canonical_url: str | None = None):
         if not client_id or not client_secret:
             raise ConfigurationError(f"an API key and secret are needed (or set {ENV_CLIENT_ID} and "
                                      f"{ENV_CLIENT_SECRET}); find them in the Server under My Profile > Keys")
@@ -189,8 +190,10 @@ class Connection:
         self._client_id = client_id
         self._closed = False
         if legacy:
+            seen_as = normalise_base_url(canonical_url, legacy) if canonical_url else None
             self.auth: requests.auth.AuthBase = oauth1_auth(
-                client_id, client_secret, "query" if oauth1_transport == "query" else "header")
+                client_id, client_secret, "query" if oauth1_transport == "query" else "header",
+                (self.base_url, seen_as) if seen_as else None)
         else:
             self.auth = TokenAuth(self.base_url + "/oauth2/token", client_id, client_secret, session=self.session,
                                   timeout=timeout, clock=clock, deadline=min(answer_deadline, TOKEN_DEADLINE))
@@ -372,6 +375,12 @@ class Connection:
                           error_type=ErrorType.for_status(status))
         outcome.error = redirect_refusal(status, response.headers.get("Location")) if 300 <= status < 400 \
             else describe_refusal(status, outcome.text, call, tries.attempt)
+        if status == 401 and isinstance(self.auth, TokenAuth) and self.auth.never_accepted(tries.last_token) \
+                and (call.endpoint is None or call.endpoint.min_role is None
+                     or self.auth.was_let_through(_endpoint_key(call))):  # else a missing role explains it
+            outcome.error += (". The Server refused a token it had just issued, before any call got through with "
+                              "it: behind a load balancer whose nodes do not share tokens (not sticky), each node "
+                              "refuses the others' tokens; turn sticky sessions on, or call one node")
         return tries.end(outcome, self._clock())
 
     def _renewed(self, call: Call, response: requests.Response, tries: "_Tries") -> bool:
@@ -379,12 +388,13 @@ class Connection:
         assert isinstance(self.auth, TokenAuth)
         status, where = response.status_code, _endpoint_key(call)
         if status in LET_THROUGH or 200 <= status < 300:
-            self.auth.let_through(where)
+            self.auth.let_through(where, _bearer(response))
             return False
         if status != 401:
             return False
+        tries.last_token = _bearer(response)
         try:
-            return self.auth.after_refusal(where, _bearer(response), tries.refused_tokens)
+            return self.auth.after_refusal(where, tries.last_token, tries.refused_tokens)
         except (AuthenticationError, ServerUnreachable) as exc:
             tries.renewal_failed = Outcome(401, error_type=ErrorType.UNAUTHORIZED, error=redact(str(exc)))
             return False
@@ -454,6 +464,7 @@ class _Tries:
         self.refused_tokens: set[str | None] = set()
         self.maybe_applied = False  # an attempt may have reached the Server before its answer was lost
         self.renewal_failed: Outcome | None = None
+        self.last_token: str | None = None  # the token of the last 401
         self.gave_up = ""
         self.gate: Any = None
 
@@ -575,11 +586,21 @@ def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:
     sentence = f"{label} ({status})"
     if detail:
         sentence += f": {detail}"
-    if status == 401 and call.endpoint is not None and call.endpoint.curator_only:
-        sentence += f". {call.endpoint.name} needs a Curator's API key"
+    if status == 401 and call.endpoint is not None:
+        sentence += _role_needed(call.endpoint)
     if status in retrying.RETRY_STATUSES:
         sentence += f" (after {attempts} attempt{'s' * (attempts > 1)})"
     return redact(sentence)
+
+
+def _role_needed(endpoint: Endpoint) -> str:
+    """What a 401 on *endpoint* most likely means about the key's role ("" when nothing is known)."""
+    if endpoint.min_role == "Curator":
+        return f". {endpoint.name} needs a Curator's API key"
+    if endpoint.min_role is not None:
+        return (f". {endpoint.name} needs the API key of an {endpoint.min_role} or above: Servers since 2022.1 "
+                "refuse Viewers' and Members' keys on the V1 and User V2 APIs")
+    return ""
 
 
 def authenticate(base_url: str | None = None, client_id: str | None = None, client_secret: str | None = None, *,
@@ -589,7 +610,8 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
                  max_per_second: float | None = None, retry: retrying.RetryPolicy | None = None,
                  env_file: str | os.PathLike | None = None, max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
                  answer_deadline: float = DEFAULT_ANSWER_DEADLINE, wsgi_app: WSGIApp | None = None,
-                 max_bytes_in_flight: int = DEFAULT_MAX_BYTES_IN_FLIGHT) -> Connection:
+                 max_bytes_in_flight: int = DEFAULT_MAX_BYTES_IN_FLIGHT,
+                 canonical_url: str | None = None) -> Connection:
     """Connect to a Server and check the keys, before any row is touched.
 
     Parameters
@@ -635,6 +657,11 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
         The most all the answers being read at once may hold together
         (1 GiB): eight workers reading endless answers stop there, not at
         eight times ``max_answer_bytes``.
+    canonical_url : str, optional
+        Legacy OAuth1 behind a load balancer that changes the address: the
+        Server's own address as it sees requests (``http://node1``); the
+        signature covers that address (scheme, host, port, path) instead of
+        *base_url*, to which requests are still sent.
     wsgi_app : callable, optional
         Serve *base_url* from this WSGI application in this process instead
         of over a socket (the emulator's ``wsgi_app``: fast tests of client
@@ -668,7 +695,7 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
                       oauth1_transport=oauth1_transport, verify=verify_setting,
                       max_answer_bytes=max_answer_bytes, answer_deadline=answer_deadline,
                       timeout=timeout, max_workers=max_workers, max_per_second=max_per_second, retry=retry,
-                      wsgi_app=wsgi_app, max_bytes_in_flight=max_bytes_in_flight)
+                      wsgi_app=wsgi_app, max_bytes_in_flight=max_bytes_in_flight, canonical_url=canonical_url)
     try:
         conn.check()
     except Exception:

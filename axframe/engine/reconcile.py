@@ -15,24 +15,35 @@ a workflow's ``sourceAppId`` when the upload sets one.  Other creates
 (collections, schedules, credentials, jobs...) have no such key; their rows
 stay failures of type ``OutcomeUnknown`` for a person to check.
 
+What a Server really shows decides: some Servers leave ``sourceAppId`` out of
+their workflow lists.  Where no listed record shows the key at all, the records
+that match the call's name and owner are read in their detail view; where
+those do not show it either, the one such record created after the call went
+out is the one it made.  Where none of this can be sure (two candidates, no
+creation times), the row fails as ``OutcomeUnknown`` and nothing is sent again.
+
 These are steps of a row's program: ``found = yield from look_up(...)``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any, Generator
+from urllib.parse import quote
 
 from .. import catalogue
 from ..catalogue import Endpoint, NaturalKey
 from ..client.call import Call, Outcome
 from ..errors import ErrorType
+from ..schemas import parse_datetime
 from .rows import Send, Step, Wait
 
 __all__ = ["Finding", "look_up", "look_up_call", "reconcile", "can_reconcile", "GRACE"]
 
 GRACE = 1.0  # seconds between the two lookups that must both miss before a create is sent again
+SKEW = 60.0  # seconds the Server's clock may run behind ours, for creation times
 ROUNDS = 3  # lookups-and-resends at most, as a resent create can itself end unknown
 
 Steps = Generator[Step, Any, Any]
@@ -50,20 +61,30 @@ def can_reconcile(endpoint: Endpoint) -> bool:
     return endpoint.natural_key is not None
 
 
-def _key_of(call: Call, spec: NaturalKey) -> str | None:
+def _field_of(call: Call, name: str) -> Any:
     if call.form is not None:
-        value: Any = call.form.get(spec.field)
-    else:
-        try:
-            body = json.loads(call.body or b"null")
-        except ValueError:
-            return None
-        value = body.get(spec.field) if isinstance(body, dict) else None
+        return call.form.get(name)
+    try:
+        body = json.loads(call.body or b"null")
+    except ValueError:
+        return None
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def _key_of(call: Call, spec: NaturalKey) -> str | None:
+    value = _field_of(call, spec.field)
     return value if isinstance(value, str) and value else None
 
 
-def look_up(spec: NaturalKey, key: str) -> Generator[Step, Any, Finding]:
-    """Steps that look for the record whose natural key is *key*."""
+def _matching(records: list, spec: NaturalKey, key: str) -> list[dict]:
+    wanted = key.casefold() if spec.casefold else key
+    return [r for r in records if isinstance(r, dict) and isinstance(r.get(spec.listed), str)
+            and (r[spec.listed].casefold() if spec.casefold else r[spec.listed]) == wanted]
+
+
+def look_up(spec: NaturalKey, key: str, call: Call | None = None,
+            since: float | None = None) -> Generator[Step, Any, Finding]:
+    """Steps that look for the record whose natural key is *key* (made by *call*, sent at *since*)."""
     endpoint = catalogue.find(spec.lookup)
     params = [(spec.query, key)] if spec.query else []
     outcome = yield Send(Call("GET", endpoint.path, endpoint, params))
@@ -71,15 +92,70 @@ def look_up(spec: NaturalKey, key: str) -> Generator[Step, Any, Finding]:
         how = f"answered {outcome.status}" if outcome.status is not None else "got no answer"
         return Finding(None, detail=f"the lookup by {spec.field} ({spec.lookup}) {how}: {outcome.error}")
     try:
-        records = outcome.json()
+        records = [r for r in outcome.json() or [] if isinstance(r, dict)]
     except ValueError:
         return Finding(None, detail="the lookup's answer was not JSON")
-    wanted = key.casefold() if spec.casefold else key
-    matches = [r for r in records or [] if isinstance(r, dict) and isinstance(r.get(spec.listed), str)
-               and (r[spec.listed].casefold() if spec.casefold else r[spec.listed]) == wanted]
+    if records and not any(spec.listed in r for r in records):  # this Server does not list the key
+        return (yield from _look_closer(spec, key, records, call, since))
+    matches = _matching(records, spec, key)
     if len(matches) > 1:
         return Finding(None, detail=f"{len(matches)} records have {spec.listed} {key!r}")
     return Finding(bool(matches), matches[0] if matches else None)
+
+
+def _look_closer(spec: NaturalKey, key: str, records: list[dict], call: Call | None,
+                 since: float | None) -> Generator[Step, Any, Finding]:
+    """The listing shows no key: the candidates (same name and owner) in their detail view, then by time."""
+    if spec.detail is None or call is None or not spec.same:
+        return Finding(None, detail=f"the Server's {spec.lookup} does not show {spec.listed}, so the record "
+                                    "cannot be looked up")
+    candidates = [r for r in records if all(_same(_field_of(call, mine), r.get(theirs)) for mine, theirs in spec.same)]
+    detail = catalogue.find(spec.detail)
+    param = detail.path_params[0].name
+    views: list[dict] = []
+    for candidate in candidates:
+        read = yield Send(Call("GET", detail.path.replace("{" + param + "}", quote(str(candidate.get("id")), safe="")),
+                               detail))
+        view = read.value() if read.ok else None
+        if not isinstance(view, dict):
+            return Finding(None, detail=f"the detail view of {candidate.get('id')} could not be read: {read.error}")
+        views.append(view)
+    if any(spec.listed in v for v in views):
+        matches = _matching(views, spec, key)
+        if len(matches) > 1:
+            return Finding(None, detail=f"{len(matches)} records have {spec.listed} {key!r}")
+        return Finding(bool(matches), matches[0] if matches else None)
+    return _by_time(spec, views or candidates, since)
+
+
+def _by_time(spec: NaturalKey, candidates: list[dict], since: float | None) -> Finding:
+    if not candidates:
+        return Finding(False)
+    if since is None or spec.created is None:
+        return Finding(None, detail=f"{len(candidates)} record(s) like it exist and this Server shows no "
+                                    f"{spec.listed} to tell them apart")
+    stamps = [(c, _when(c.get(spec.created))) for c in candidates]
+    made = [c for c, when in stamps if when is not None and when >= since]
+    undated = [c for c, when in stamps if when is None]
+    if len(made) == 1 and not undated:
+        return Finding(True, made[0])
+    if not made and not undated:
+        return Finding(False)
+    return Finding(None, detail=f"{len(made) + len(undated)} record(s) like it may have been made since the call "
+                                f"went out, and this Server shows no {spec.listed} to tell them apart")
+
+
+def _same(mine: Any, theirs: Any) -> bool:
+    return isinstance(mine, str) and isinstance(theirs, str) and mine.strip().casefold() == theirs.strip().casefold()
+
+
+def _when(stamp: Any) -> float | None:
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    try:
+        return parse_datetime(stamp).timestamp()
+    except ValueError:
+        return None
 
 
 def look_up_call(endpoint: Endpoint, call: Call) -> Generator[Step, Any, Outcome | None]:
@@ -92,7 +168,7 @@ def look_up_call(endpoint: Endpoint, call: Call) -> Generator[Step, Any, Outcome
     key = _key_of(call, spec) if spec else None
     if spec is None or key is None:
         return None
-    finding = yield from look_up(spec, key)
+    finding = yield from look_up(spec, key, call)
     if finding.found:
         return Outcome(200, json.dumps(finding.record, ensure_ascii=False))
     if finding.found is None:
@@ -105,22 +181,24 @@ def reconcile(endpoint: Endpoint, call: Call, outcome: Outcome, *,
               grace: float = GRACE) -> Generator[Step, Any, tuple[Outcome, str]]:
     """Steps that settle an ``OutcomeUnknown`` create: the deciding outcome and a note for the record."""
     note = ""
+    since = time.time() - outcome.elapsed - SKEW  # when the call first went out, give or take the clocks
     for _ in range(ROUNDS):
         if outcome.error_type != ErrorType.OUTCOME_UNKNOWN:
             break
-        outcome, note = yield from _settle(endpoint, call, outcome, grace)
+        outcome, note = yield from _settle(endpoint, call, outcome, grace, since)
         if note.startswith("could not") or not note:
             break
     return outcome, note
 
 
-def _settle(endpoint: Endpoint, call: Call, outcome: Outcome, grace: float) -> Generator[Step, Any, tuple[Outcome, str]]:
+def _settle(endpoint: Endpoint, call: Call, outcome: Outcome, grace: float,
+            since: float) -> Generator[Step, Any, tuple[Outcome, str]]:
     spec = endpoint.natural_key
     key = _key_of(call, spec) if spec else None
     if spec is None or key is None:
         return outcome, ""
     for attempt in range(2):
-        finding = yield from look_up(spec, key)
+        finding = yield from look_up(spec, key, call, since)
         if finding.found is None:
             note = f"could not reconcile: {finding.detail}"
             return Outcome(outcome.status, outcome.text, error_type=outcome.error_type,

@@ -8,6 +8,7 @@ deadlines and of what crosses a socket use a real one.
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 import axframe as ax
 from axframe.emulator import Emulator
@@ -47,3 +48,26 @@ def test_legacy_oauth1_signs_for_the_in_process_address():
     conn = ax.authenticate(emulator.wsgi_url, *emulator.curator, legacy=True, wsgi_app=emulator.wsgi_app)
     success, failure = ax.get(conn, "v1.workflows")
     assert failure.empty, failure[["ErrorType", "Error"]]
+
+
+def behind_a_balancer(app, seen_as: str = "node1.internal:8080"):
+    """A load balancer that forwards to a node under another host name (what the node sees and signs)."""
+    def middleware(environ, start_response):
+        environ = dict(environ, HTTP_HOST=seen_as, SERVER_NAME=seen_as.split(":")[0], SERVER_PORT=seen_as.split(":")[1])
+        return app(environ, start_response)
+    return middleware
+
+
+def test_oauth1_behind_a_balancer_signs_for_the_address_the_server_sees():
+    emulator = Emulator()
+    app = behind_a_balancer(emulator.wsgi_app)
+    with pytest.raises(ax.AuthenticationError, match="OAuth1 signature"):
+        ax.authenticate(emulator.wsgi_url, *emulator.curator, legacy=True, wsgi_app=app)  # signed for the wrong host
+    conn = ax.authenticate(emulator.wsgi_url, *emulator.curator, legacy=True, wsgi_app=app,
+                           canonical_url="http://node1.internal:8080")
+    success, failure = ax.get(conn, "v1.workflows")
+    assert failure.empty, failure[["ErrorType", "Error"]]
+    for transport in ("header", "query"):
+        pinned = ax.authenticate(emulator.wsgi_url, *emulator.curator, legacy=True, wsgi_app=app,
+                                 oauth1_transport=transport, canonical_url="http://node1.internal:8080")
+        assert ax.get(pinned, "v1.workflows").failure.empty
