@@ -73,7 +73,7 @@ from ..merge import merged_contract
 from ..packages import read_member, read_package
 from ..catalogue import find
 from .steps import (Steps, as_bool, as_email, id_list, match_collections, published, read, read_now, refused,
-                    send)
+                    send, version_form)
 
 __all__ = ["migratable", "migrate", "MigrationOptions", "MIGRATE"]
 
@@ -312,19 +312,6 @@ def _existing_problem(existing: str, same: list[dict], name: str, owner: str) ->
         return (f"{len(same)} workflows of {owner} on the target are named {name!r} ({ids}); existing='version' "
                 "needs exactly one: give the row another name, or existing='copy'")
     return None
-
-
-def _version_form(view: Mapping[str, Any], *, owner_id: str, can_download: bool, comments: str) -> dict:
-    """The form of a new published version of a target workflow that keeps its name and settings."""
-    version = published(view)
-    form = {"name": view.get("name"), "ownerId": owner_id, "othersMayDownload": bool(can_download),
-            "othersCanExecute": bool(view.get("othersCanExecute", True)),
-            "executionMode": view.get("executionMode") or version.get("executionMode") or "Standard",
-            "makePublished": True, "comments": comments,
-            "workflowCredentialType": version.get("workflowCredentialType") or "Default"}
-    if version.get("credentialId"):
-        form["credentialId"] = version["credentialId"]
-    return form
 
 
 # --------------------------------------------------------------------------
@@ -598,7 +585,10 @@ class _Migration:
                 outcome, sent = yield from send(self.target, "admin_v1.publish", contract=form, file=str(path))
                 doing = "publishing on the target"
             else:
-                form = _version_form(into, owner_id=user.get("id") or "", can_download=can_download, comments=comments)
+                form = version_form(into, name=into.get("name"), owner_id=user.get("id") or "",
+                                    others_may_download=bool(can_download),
+                                    others_can_execute=bool(into.get("othersCanExecute", True)),
+                                    execution_mode="Standard", comments=comments)
                 outcome, sent = yield from send(self.target, "workflows.add_version", {"workflowId": into.get("id")},
                                                 contract=form, file=str(path))
                 doing = f"adding a version to target workflow {into.get('id')}"
