@@ -363,8 +363,6 @@ class _Migration:
                  draft: _Draft) -> Steps:
         """Publish the package on the target (or add it to *into* as a version): the target workflow's id."""
         wid = spec.workflow_id
-        can_download = spec.can_download if spec.can_download is not None else info.can_download
-        comments = spec.comments if spec.comments is not None else info.comments
         if into is not None and not into.get("versions"):  # a listing of reduced views: read the workflow
             current = yield from read(self.target, "workflows.get", {"workflowId": into.get("id")})
             if not current.ok:
@@ -372,21 +370,7 @@ class _Migration:
             into = current.value() or into
         before = yield Remember(self._versions(known[0].get(wid), into, known[2]))
         for _attempt in range(3):
-            if into is None:
-                form = {"name": draft.values["Name"], "owner": draft.values["Owner"], "validate": spec.validate,
-                        "isPublic": spec.is_public if spec.is_public is not None else info.is_public,
-                        "sourceId": wid, "workerTag": spec.worker_tag or "", "canDownload": can_download,
-                        "comments": comments}
-                outcome, sent = yield from send(self.target, "admin_v1.publish", contract=form, file=str(path))
-                doing = "publishing on the target"
-            else:
-                form = version_form(into, name=into.get("name"), owner_id=user.get("id") or "",
-                                    others_may_download=bool(can_download),
-                                    others_can_execute=bool(into.get("othersCanExecute", True)),
-                                    execution_mode="Standard", comments=comments)
-                outcome, sent = yield from send(self.target, "workflows.add_version", {"workflowId": into.get("id")},
-                                                contract=form, file=str(path))
-                doing = f"adding a version to target workflow {into.get('id')}"
+            outcome, sent, doing = yield from self._send_package(spec, info, user, into, path, draft)
             if outcome.journal != "in_flight":
                 break
             found = yield from self._published_meanwhile(wid, into, before)  # an earlier run's publish in flight
@@ -402,6 +386,26 @@ class _Migration:
                                                     f"({outcome.text[:80]!r})", sent=True, status=outcome.status)
         draft.status = outcome.status
         return target_id
+
+    def _send_package(self, spec: _Spec, info: SourceWorkflow, user: dict, into: dict | None, path: Path,
+                      draft: _Draft) -> Steps:
+        """Send the package once, as a new workflow or as a version of *into*: ``(outcome, sent, what it was)``."""
+        can_download = spec.can_download if spec.can_download is not None else info.can_download
+        comments = spec.comments if spec.comments is not None else info.comments
+        if into is None:
+            form = {"name": draft.values["Name"], "owner": draft.values["Owner"], "validate": spec.validate,
+                    "isPublic": spec.is_public if spec.is_public is not None else info.is_public,
+                    "sourceId": spec.workflow_id, "workerTag": spec.worker_tag or "", "canDownload": can_download,
+                    "comments": comments}
+            outcome, sent = yield from send(self.target, "admin_v1.publish", contract=form, file=str(path))
+            return outcome, sent, "publishing on the target"
+        form = version_form(into, name=into.get("name"), owner_id=user.get("id") or "",
+                            others_may_download=bool(can_download),
+                            others_can_execute=bool(into.get("othersCanExecute", True)), execution_mode="Standard",
+                            comments=comments)
+        outcome, sent = yield from send(self.target, "workflows.add_version", {"workflowId": into.get("id")},
+                                        contract=form, file=str(path))
+        return outcome, sent, f"adding a version to target workflow {into.get('id')}"
 
     @staticmethod
     def _versions(known_id: str | None, into: dict | None, views: list) -> dict:
