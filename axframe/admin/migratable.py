@@ -41,13 +41,8 @@ def migratable(conn: Connection, subscription_ids: str | Sequence[str] | None = 
     ListingError
         The Server refused a listing.
     """
-    record: dict[str, Any] = {}
-    if subscription_ids is not None:
-        ids = [subscription_ids] if isinstance(subscription_ids, str) else list(subscription_ids)
-        joined = ",".join(frames.as_text(i).strip() for i in ids if not frames.is_missing(i))
-        if joined:
-            record["subscriptionIds"] = joined
-    items = [i for i in read_now(conn, "admin_v1.migratable", record) or [] if isinstance(i, dict)]
+    items = [i for i in read_now(conn, "admin_v1.migratable", _subscriptions(subscription_ids)) or []
+             if isinstance(i, dict)]
     df = pd.DataFrame({
         frames.RECORD_ID: pd.array(range(1, len(items) + 1), dtype="int64"),
         "workflowId": pd.Series([frames.as_text(i.get("id", "")) for i in items], dtype=object),
@@ -60,6 +55,17 @@ def migratable(conn: Connection, subscription_ids: str | Sequence[str] | None = 
     for column in ("name", "ownerId", "ownerEmail", "workflowCredentialType", "credentialId"):
         df[column] = pd.Series([info.get(w, {}).get(column, "") or "" for w in df["workflowId"]], dtype=object)
     return df
+
+
+def _subscriptions(subscription_ids: str | Sequence[str] | None) -> dict[str, Any]:
+    """The listing's query: the subscriptions' ids joined by commas, when there are any."""
+    record: dict[str, Any] = {}
+    if subscription_ids is not None:
+        ids = [subscription_ids] if isinstance(subscription_ids, str) else list(subscription_ids)
+        joined = ",".join(frames.as_text(i).strip() for i in ids if not frames.is_missing(i))
+        if joined:
+            record["subscriptionIds"] = joined
+    return record
 
 
 def _legacy_details(conn: Connection) -> dict[str, dict]:
