@@ -322,12 +322,9 @@ class _Lines:
 
 
 def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    import pandas as pd
-
-    from . import frames
     from .engine.run import RunOptions
-    from .errors import FrameError, UnknownActionError, WrongMacroError
-    from .io import check_output_path, read_frame, results_paths, write_frame, write_results
+    from .errors import UnknownActionError, WrongMacroError
+    from .io import check_output_path, results_paths, write_frame, write_results
     from .macros import run_action
 
     macro = args.command
@@ -336,6 +333,43 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     except (UnknownActionError, WrongMacroError) as exc:
         raise UsageError(exc.for_files()) from None
     input_path = Path(args.input).expanduser() if args.input else None
+    frame = _action_frame(args, endpoint, input_path)
+    workers = _workers(args.workers)
+    output = Path(args.output).expanduser() if args.output else \
+        default_output(input_path, sheet=args.sheet, dry_run=args.dry_run, action=endpoint.name)
+    results_paths(output, input_path=input_path)  # a bad --output is refused before anything is sent
+    expand = Path(args.expand).expanduser() if macro == "get" and getattr(args, "expand", None) and not args.dry_run \
+        else None
+    if expand is not None:
+        check_output_path(expand)
+    conn = _dry_run_connection(args) if args.dry_run else _connect(args)
+    interactive = sys.stderr.isatty() if args.progress is None else args.progress
+    lines = None if interactive or args.dry_run else _Lines(endpoint.name)
+    options: dict[str, Any] = {"contract_columns": args.contract_columns, "dry_run": args.dry_run,
+                               "options": RunOptions(workers, interactive, args.journal, lines),
+                               **_macro_options(args, macro)}
+    try:
+        result = run_action(conn, endpoint, frame, macro=macro, **options)
+    finally:
+        conn.close()
+    if lines is not None:
+        lines.close()
+    if args.dry_run:
+        _show_plan(result.success, out)
+    paths = write_results(result, output, input_path=input_path)
+    if expand is not None:
+        paths.append(write_frame(result.expand(), expand))
+    return _report(result, paths, out)
+
+
+def _action_frame(args: argparse.Namespace, endpoint: catalogue.Endpoint, input_path: Path | None) -> Any:
+    """The rows to send: the input file's, or one row for an action that needs no values; checked as a whole."""
+    import pandas as pd
+
+    from . import frames
+    from .errors import FrameError
+    from .io import read_frame
+
     if input_path is None:
         if endpoint.path_params or any(p.required for p in endpoint.query_params) or endpoint.body_kind() != "none":
             raise UsageError(f"{endpoint.name} needs values from a file: give --input FILE (one row per call); "
@@ -348,35 +382,19 @@ def cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         frames.contract_columns_for(endpoint, list(checked.columns), args.contract_columns)
     except FrameError as exc:
         raise UsageError(f"{input_path}: {exc.for_files()}" if input_path else str(exc)) from None
-    workers = _workers(args.workers)
-    output = Path(args.output).expanduser() if args.output else \
-        default_output(input_path, sheet=args.sheet, dry_run=args.dry_run, action=endpoint.name)
-    results_paths(output, input_path=input_path)  # a bad --output is refused before anything is sent
-    if macro == "get" and getattr(args, "expand", None) and not args.dry_run:
-        check_output_path(Path(args.expand).expanduser())
-    conn = _dry_run_connection(args) if args.dry_run else _connect(args)
-    interactive = sys.stderr.isatty() if args.progress is None else args.progress
-    lines = None if interactive or args.dry_run else _Lines(endpoint.name)
-    options: dict[str, Any] = {"contract_columns": args.contract_columns, "dry_run": args.dry_run,
-                               "options": RunOptions(workers, interactive, args.journal, lines)}
+    return frame
+
+
+def _macro_options(args: argparse.Namespace, macro: str) -> dict[str, Any]:
+    """The options only some macros take."""
+    options: dict[str, Any] = {}
     if macro in ("create", "post"):
         options["file_column"] = args.file_column
     if macro == "post":
         options["merge"] = not args.no_merge
     if macro == "get":
         options["download_dir"] = args.download_dir
-    try:
-        result = run_action(conn, endpoint, frame, macro=macro, **options)
-    finally:
-        conn.close()
-    if lines is not None:
-        lines.close()
-    if args.dry_run:
-        _show_plan(result.success, out)
-    paths = write_results(result, output, input_path=input_path)
-    if macro == "get" and getattr(args, "expand", None) and not args.dry_run:
-        paths.append(write_frame(result.expand(), Path(args.expand).expanduser()))
-    return _report(result, paths, out)
+    return options
 
 
 def _show_plan(plan: Any, out: Callable[[str], None], limit: int = 20) -> None:

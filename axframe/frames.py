@@ -194,22 +194,25 @@ def contract_columns_for(endpoint: Endpoint, columns: Sequence[str],
                          contract_columns: Iterable[str] | str | None) -> list[str]:
     """The columns a body is built from: those given, or every column named after a body field."""
     if contract_columns is not None and contract_columns != "auto":
-        chosen = [contract_columns] if isinstance(contract_columns, str) else list(contract_columns)
-        missing = [c for c in chosen if c not in columns]
-        if missing:
-            raise FrameError(f"contract_columns not in the frame: {', '.join(map(str, missing))}")
-        return chosen
+        return _given_columns(contract_columns, columns)
     if CONTRACT in columns and contract_columns is None:
         return []
     schema = endpoint.contract_schema()
     if schema is None:
         return []
-    taken = {p.name for p in endpoint.params} | {RECORD_ID, CONTRACT, "file"}
-    kind = endpoint.body_kind()
-    if kind in ("array", "string"):
+    if endpoint.body_kind() in ("array", "string"):
         return [c for c in columns if c == endpoint.body_name]
+    taken = {p.name for p in endpoint.params} | {RECORD_ID, CONTRACT, "file"}
     props = schemas.resolve(schema).get("properties", {})
     return [c for c in columns if isinstance(c, str) and c not in taken and c.split(".", 1)[0] in props]
+
+
+def _given_columns(contract_columns: Iterable[str] | str, columns: Sequence[str]) -> list[str]:
+    chosen = [contract_columns] if isinstance(contract_columns, str) else list(contract_columns)
+    missing = [c for c in chosen if c not in columns]
+    if missing:
+        raise FrameError(f"contract_columns not in the frame: {', '.join(map(str, missing))}")
+    return chosen
 
 
 def _nested_schema(schema: dict, dotted: str) -> dict:
@@ -287,6 +290,26 @@ def _plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_colu
               merge: bool, legacy: bool) -> Planned | Problem:
     if legacy and not endpoint.legacy:
         return Problem(ErrorType.NOT_AVAILABLE, f"{endpoint.name} is not available on the legacy OAuth1 API")
+    path = _path(endpoint, record, legacy)
+    if isinstance(path, Problem):
+        return path
+    params = _query(endpoint, record)
+    if isinstance(params, Problem):
+        return params
+    call = Call(endpoint.method, path, endpoint, params)
+    kind = endpoint.body_kind()
+    if kind == "none":
+        return Planned(call)
+    body = _body(endpoint, record, columns)
+    if isinstance(body, Problem):
+        return body
+    if kind == "form":
+        return _plan_upload(endpoint, call, body, record, file_column)
+    return _plan_json(endpoint, call, kind, body, merge)
+
+
+def _path(endpoint: Endpoint, record: dict, legacy: bool) -> str | Problem:
+    """The endpoint's path with the row's ids in it."""
     path = endpoint.path
     for param in endpoint.path_params:
         segment = _segment(param, record)
@@ -295,6 +318,11 @@ def _plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_colu
         path = path.replace("{" + param.name + "}", segment)
     if legacy and endpoint.family in ("v1", "admin_v1"):
         path += "/"  # the legacy API's own spelling
+    return path
+
+
+def _query(endpoint: Endpoint, record: dict) -> list[tuple[str, str]] | Problem:
+    """The query parameters the row gives values for."""
     params: list[tuple[str, str]] = []
     for param in endpoint.query_params:
         value = record.get(param.name)
@@ -307,10 +335,11 @@ def _plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_colu
         if isinstance(text, Problem):
             return text
         params.append((param.name, text))
-    call = Call(endpoint.method, path, endpoint, params)
-    kind = endpoint.body_kind()
-    if kind == "none":
-        return Planned(call)
+    return params
+
+
+def _body(endpoint: Endpoint, record: dict, columns: list[str]) -> Any:
+    """The row's body: its contract, with the contract columns' fields over it (None: no body; or a Problem)."""
     try:
         body = _parse_contract(endpoint, record[CONTRACT]) if not is_missing(record.get(CONTRACT)) else None
     except _ContractError as exc:
@@ -321,8 +350,11 @@ def _plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_colu
             body = {**body, **extra}
         elif extra not in (None, {}) or body is None:
             body = extra
-    if kind == "form":
-        return _plan_upload(endpoint, call, body, record, file_column)
+    return body
+
+
+def _plan_json(endpoint: Endpoint, call: Call, kind: str, body: Any, merge: bool) -> Planned | Problem:
+    """The call with its JSON body, checked against the schema (partly, when it is merged into the record)."""
     spec = endpoint.merge if merge else None
     if body is None:
         if endpoint.body_required and kind != "object":
@@ -339,9 +371,7 @@ def _plan_row(endpoint: Endpoint, record: dict, *, columns: list[str], file_colu
         return Problem(ErrorType.INVALID_CONTRACT, f"contract cannot be sent as JSON: {reason}")
     call.body = text.encode("utf-8")
     call.content_type = "application/json; charset=utf-8"
-    if spec is not None:
-        return Planned(call, merge=spec, partial=body, shown_body=text)
-    return Planned(call, shown_body=text)
+    return Planned(call, merge=spec, partial=body if spec is not None else None, shown_body=text)
 
 
 def _problems_sentence(problems: list[str], spec: Merge | None = None) -> str:

@@ -79,18 +79,24 @@ def _audit_frame(items: list, expand_values: bool) -> pd.DataFrame:
     df = pd.DataFrame({c: pd.Series([plain_cell(r.get(c)) for r in records], dtype=object) for c in columns})
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601", errors="coerce")
     if expand_values and records:
-        old = [_json_object(r.get("oldValues")) for r in records]
-        new = [_json_object(r.get("newValues")) for r in records]
-        keys = sorted({k for parsed in old + new if parsed for k in parsed})
-        added: dict[str, pd.Series] = {}
-        for key in keys:
-            for prefix, parsed in (("old", old), ("new", new)):
-                if any(p is not None and key in p for p in parsed):
-                    added[f"{prefix}.{key}"] = pd.Series(
-                        [plain_cell(p.get(key)) if p is not None else None for p in parsed], dtype=object)
+        added = _value_columns(records)
         if added:
             df = pd.concat([df, pd.DataFrame(added)], axis=1)
     return df
+
+
+def _value_columns(records: list[dict]) -> dict[str, pd.Series]:
+    """``old.<key>`` and ``new.<key>`` columns from the events' ``oldValues`` and ``newValues`` JSON objects."""
+    old = [_json_object(r.get("oldValues")) for r in records]
+    new = [_json_object(r.get("newValues")) for r in records]
+    keys = sorted({k for parsed in old + new if parsed for k in parsed})
+    added: dict[str, pd.Series] = {}
+    for key in keys:
+        for prefix, parsed in (("old", old), ("new", new)):
+            if any(p is not None and key in p for p in parsed):
+                added[f"{prefix}.{key}"] = pd.Series(
+                    [plain_cell(p.get(key)) if p is not None else None for p in parsed], dtype=object)
+    return added
 
 
 def audit_log(conn: Connection, entity: str | Iterable[str], *, start: Any = None, end: Any = None,

@@ -42,7 +42,7 @@ from ..engine.run import RunOptions, run_rows
 from ..engine.shape import Ending, Result, Shape, Summary
 from ..errors import ConfigurationError, ErrorType, ListingError, PackageError
 from ..packages import content_hash, read_package
-from .steps import Steps, id_list, match_collections, published, read, refused, send
+from .steps import Steps, id_list, match_collections, published, read, refused, send, version_form
 
 __all__ = ["deploy", "DeployOptions", "DEPLOY", "MANIFEST_NAME", "HASH_MARKER"]
 
@@ -365,10 +365,10 @@ class _Deployment:
         return None
 
     def _update(self, item: _File, view: dict, owner_id: str, comments: str, values: dict, status: int) -> Steps:
+        """Compare the file with the workflow's published version; publish it as a new version when it differs."""
         workflow_id = str(view.get("id") or item.workflow_id)
         values.update(WorkflowId=workflow_id, Name=view.get("name") or item.name)
-        version = published(view)
-        values["Version"] = version.get("versionNumber") or 0
+        values["Version"] = published(view).get("versionNumber") or 0
         server_hash, hashed_status, failed = yield from self.server_hash(view)
         if failed is not None:
             return refused(failed, f"downloading the published version of {workflow_id} to compare it", values)
@@ -380,22 +380,21 @@ class _Deployment:
         values["Action"] = "new version"
         if self.options.dry_run:
             return Ending(True, status, values=values)
-        form = {"name": view.get("name") or item.name, "ownerId": view.get("ownerId") or owner_id,
-                "othersMayDownload": bool(view.get("othersMayDownload", self.settings["othersMayDownload"])),
-                "othersCanExecute": bool(view.get("othersCanExecute", self.settings["othersCanExecute"])),
-                "executionMode": view.get("executionMode") or version.get("executionMode")
-                or self.settings["executionMode"], "makePublished": True, "comments": comments,
-                "workflowCredentialType": version.get("workflowCredentialType") or "Default"}
-        if version.get("credentialId"):
-            form["credentialId"] = version["credentialId"]
+        settings = self.settings
+        form = version_form(view, name=view.get("name") or item.name, owner_id=view.get("ownerId") or owner_id,
+                            others_may_download=bool(view.get("othersMayDownload", settings["othersMayDownload"])),
+                            others_can_execute=bool(view.get("othersCanExecute", settings["othersCanExecute"])),
+                            execution_mode=self.options.execution_mode, comments=comments)
+        return (yield from self._add_version(item, workflow_id, form, values))
+
+    def _add_version(self, item: _File, workflow_id: str, form: dict, values: dict) -> Steps:
+        """Publish *item* as a new version of *workflow_id*, unless an earlier run's publish of it took effect."""
         outcome, sent = yield from send(self.conn, "workflows.add_version", {"workflowId": workflow_id},
                                         contract=form, file=str(item.path))
         if outcome.journal == "in_flight":  # an earlier run stopped while adding it: is the version there?
-            current = yield from read(self.conn, "workflows.get", {"workflowId": workflow_id})
-            if current.ok and _marker(published(current.value() or {}).get("comments")) == item.digest:
-                values["Version"] = published(current.value() or {}).get("versionNumber") or 0
-                return Ending(True, current.status, values=values,
-                              note="reconciled: an earlier run had published this version")
+            reconciled = yield from self._version_meanwhile(item, workflow_id, values)
+            if reconciled is not None:
+                return reconciled
             outcome, sent = yield from send(self.conn, "workflows.add_version", {"workflowId": workflow_id},
                                             contract=form, file=str(item.path))
         if not outcome.ok:
@@ -405,6 +404,15 @@ class _Deployment:
         numbers = [v.get("versionNumber") or 0 for v in answer.get("versions") or [] if isinstance(v, dict)]
         values["Version"] = published(answer).get("versionNumber") or (max(numbers) if numbers else 0)
         return Ending(True, outcome.status, values=values)
+
+    def _version_meanwhile(self, item: _File, workflow_id: str, values: dict) -> Steps:
+        """The row's ending if the workflow's published version carries *item*'s hash already, else None."""
+        current = yield from read(self.conn, "workflows.get", {"workflowId": workflow_id})
+        if not (current.ok and _marker(published(current.value() or {}).get("comments")) == item.digest):
+            return None
+        values["Version"] = published(current.value() or {}).get("versionNumber") or 0
+        return Ending(True, current.status, values=values,
+                      note="reconciled: an earlier run had published this version")
 
 
 # --------------------------------------------------------------------------

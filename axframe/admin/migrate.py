@@ -59,21 +59,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import pandas as pd
-
 from .. import frames
 from ..client.call import Outcome
 from ..client.connection import Connection
 from ..engine.journal import digest
-from ..engine.rows import Program, Remember, Row, Shared
+from ..engine.rows import Program, Remember, Row
 from ..engine.run import RunOptions, run_rows
 from ..engine.shape import Ending, Result, Shape, Summary
 from ..errors import ConfigurationError, ErrorType, FrameError, PackageError
 from ..merge import merged_contract
 from ..packages import read_member, read_package
 from ..catalogue import find
-from .steps import (Steps, as_bool, as_email, id_list, match_collections, published, read, read_now, refused,
-                    send)
+from .migratable import migratable
+from .migration_reads import MigrationReads, SourceWorkflow
+from .steps import Steps, as_bool, as_email, id_list, read, refused, send, version_form
 
 __all__ = ["migratable", "migrate", "MigrationOptions", "MIGRATE"]
 
@@ -88,82 +87,6 @@ MIGRATE = Shape(success=_COLUMNS + ("Warning", "StatusCode"),
                 failure=_COLUMNS + ("Warning", "StatusCode", "ErrorType", "Error"),
                 kinds={"FlagReset": "bool"}, failure_values={"Action": "failed"}, mask=False)
 _OUTPUT = set(MIGRATE.failure)
-
-
-# --------------------------------------------------------------------------
-# migratable workflows
-# --------------------------------------------------------------------------
-
-
-def migratable(conn: Connection, subscription_ids: str | Sequence[str] | None = None, *,
-               details: bool = True) -> pd.DataFrame:
-    """The workflows marked ready to migrate (``GET /admin/v1/workflows/migratable``).
-
-    Parameters
-    ----------
-    conn : Connection
-        A Curator's connection to the source Server (OAuth2 or legacy).
-    subscription_ids : str or list of str, optional
-        Only these subscriptions (studios); all by default.
-    details : bool
-        Add each workflow's name, owner and run-as credential setting (two
-        more calls in all, not per workflow: the V3 workflow and user lists;
-        one Admin V1 workflow list on a legacy connection).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``RecordID``, ``workflowId``, ``publishedVersionId``,
-        ``subscriptionId`` and, with details, ``name``, ``ownerId``,
-        ``ownerEmail``, ``workflowCredentialType`` and ``credentialId``;
-        ready to pass to :func:`migrate`.
-
-    Raises
-    ------
-    ListingError
-        The Server refused a listing.
-    """
-    record: dict[str, Any] = {}
-    if subscription_ids is not None:
-        ids = [subscription_ids] if isinstance(subscription_ids, str) else list(subscription_ids)
-        joined = ",".join(frames.as_text(i).strip() for i in ids if not frames.is_missing(i))
-        if joined:
-            record["subscriptionIds"] = joined
-    items = [i for i in read_now(conn, "admin_v1.migratable", record) or [] if isinstance(i, dict)]
-    df = pd.DataFrame({
-        frames.RECORD_ID: pd.array(range(1, len(items) + 1), dtype="int64"),
-        "workflowId": pd.Series([frames.as_text(i.get("id", "")) for i in items], dtype=object),
-        "publishedVersionId": pd.Series([i.get("publishedVersionId") or "" for i in items], dtype=object),
-        "subscriptionId": pd.Series([i.get("subscriptionId") or "" for i in items], dtype=object),
-    })
-    if not details:
-        return df
-    info = _legacy_details(conn) if conn.legacy else _details(conn)
-    for column in ("name", "ownerId", "ownerEmail", "workflowCredentialType", "credentialId"):
-        df[column] = pd.Series([info.get(w, {}).get(column, "") or "" for w in df["workflowId"]], dtype=object)
-    return df
-
-
-def _legacy_details(conn: Connection) -> dict[str, dict]:
-    info: dict[str, dict] = {}
-    for view in read_now(conn, "admin_v1.workflows") or []:
-        owner = view.get("publishedVersionOwner") or {}
-        info[view.get("id")] = {"name": (view.get("metaInfo") or {}).get("name", ""),
-                                "ownerId": owner.get("id", ""), "ownerEmail": owner.get("email", ""),
-                                "workflowCredentialType": "", "credentialId": ""}
-    return info
-
-
-def _details(conn: Connection) -> dict[str, dict]:
-    info: dict[str, dict] = {}
-    emails = {u.get("id"): u.get("email", "") for u in read_now(conn, "users.list") or []}
-    for view in read_now(conn, "workflows.list", {"view": "Full"}) or []:
-        version = published(view)
-        info[view.get("id")] = {"name": view.get("name", ""), "ownerId": view.get("ownerId", ""),
-                                "ownerEmail": emails.get(view.get("ownerId"), ""),
-                                "workflowCredentialType": version.get("workflowCredentialType") or "",
-                                "credentialId": version.get("credentialId") or ""}
-    return info
 
 
 # --------------------------------------------------------------------------
@@ -203,21 +126,6 @@ class _Spec:
     can_download: bool | None
     validate: bool
     comments: str | None
-
-
-@dataclass
-class _Source:
-    """The source workflow, as much as the migration needs of it."""
-
-    name: str
-    owner_email: str | None
-    is_public: bool
-    can_download: bool
-    comments: str
-    flagged: bool
-    credential_type: str
-    credential_id: str
-    checked_credentials: bool = True
 
 
 @dataclass
@@ -314,19 +222,6 @@ def _existing_problem(existing: str, same: list[dict], name: str, owner: str) ->
     return None
 
 
-def _version_form(view: Mapping[str, Any], *, owner_id: str, can_download: bool, comments: str) -> dict:
-    """The form of a new published version of a target workflow that keeps its name and settings."""
-    version = published(view)
-    form = {"name": view.get("name"), "ownerId": owner_id, "othersMayDownload": bool(can_download),
-            "othersCanExecute": bool(view.get("othersCanExecute", True)),
-            "executionMode": view.get("executionMode") or version.get("executionMode") or "Standard",
-            "makePublished": True, "comments": comments,
-            "workflowCredentialType": version.get("workflowCredentialType") or "Default"}
-    if version.get("credentialId"):
-        form["credentialId"] = version["credentialId"]
-    return form
-
-
 # --------------------------------------------------------------------------
 # the run: what it knows of its two Servers, and the program of a row
 # --------------------------------------------------------------------------
@@ -339,114 +234,7 @@ class _Migration:
         self.source, self.target = source, target
         self.options = options
         self.package_dir = package_dir
-        self.shared = Shared()
-
-    # ------------------------------------------------------------ source reads
-    def source_workflow(self, wid: str) -> Steps:
-        """The source workflow (a ``_Source``), or the outcome that failed."""
-        if self.source.legacy:
-            return (yield from self._legacy_source_workflow(wid))
-        outcome = yield from read(self.source, "workflows.get", {"workflowId": wid})
-        if not outcome.ok:
-            return outcome
-        view = outcome.value() or {}
-        version = published(view)
-        email = yield from self.source_email(view.get("ownerId") or "")
-        return _Source(name=view.get("name") or "", owner_email=email, is_public=bool(view.get("isPublic")),
-                       can_download=bool(version.get("othersMayDownload", view.get("othersMayDownload", True))),
-                       comments=version.get("comments") or "", flagged=bool(view.get("isReadyForMigration")),
-                       credential_type=version.get("workflowCredentialType") or "Default",
-                       credential_id=version.get("credentialId") or "")
-
-    def source_email(self, user_id: str) -> Steps:
-        if not user_id:
-            return None
-
-        def make() -> Steps:
-            outcome = yield from read(self.source, "users.get", {"userId": user_id})
-            return (outcome.value() or {}).get("email") if outcome.ok else None
-
-        return (yield from self.shared.get(("source-user", user_id), make))
-
-    def _legacy_source_workflow(self, wid: str) -> Steps:
-        def listing() -> Steps:
-            outcome = yield from read(self.source, "admin_v1.workflows")
-            return {v.get("id"): v for v in outcome.value() or [] if isinstance(v, dict)} if outcome.ok else outcome
-
-        def flagged() -> Steps:
-            outcome = yield from read(self.source, "admin_v1.migratable")
-            return {v.get("id") for v in outcome.value() or [] if isinstance(v, dict)} if outcome.ok else outcome
-
-        views = yield from self.shared.get("legacy-workflows", listing)
-        marked = yield from self.shared.get("legacy-flags", flagged)
-        for got in (views, marked):
-            if isinstance(got, Outcome):
-                return got
-        view = views.get(wid)
-        if view is None:
-            return Outcome(404, error_type=ErrorType.NOT_FOUND,
-                           error=f"not found (404): workflow '{wid}' is not on the source Server")
-        owner = view.get("publishedVersionOwner") or {}
-        return _Source(name=(view.get("metaInfo") or {}).get("name", ""), owner_email=owner.get("email") or None,
-                       is_public=bool(view.get("public")), can_download=True, comments="", flagged=wid in marked,
-                       credential_type="", credential_id="", checked_credentials=False)
-
-    def download(self, wid: str) -> Steps:
-        outcome = yield from read(self.source, "admin_v1.package", {"appId": wid})
-        if not outcome.ok:
-            return outcome
-        if outcome.content is None:
-            return Outcome(outcome.status, error_type=ErrorType.HTTP_ERROR, error="the package download was empty")
-        return outcome.content
-
-    # ------------------------------------------------------------ target reads
-    def target_user(self, email: str) -> Steps:
-        def make() -> Steps:
-            outcome = yield from read(self.target, "users.list", {"email": email})
-            if not outcome.ok:
-                return outcome
-            users = [u for u in outcome.value() or [] if isinstance(u, dict)
-                     and str(u.get("email", "")).lower() == email.lower()]
-            return users[0] if users else None
-
-        return (yield from self.shared.get(("target-user", email.lower()), make))
-
-    def target_collections(self) -> Steps:
-        def make() -> Steps:
-            outcome = yield from read(self.target, "collections.list")
-            return [c for c in outcome.value() or [] if isinstance(c, dict)] if outcome.ok else outcome
-
-        return (yield from self.shared.get("target-collections", make))
-
-    def target_credential(self, credential_id: str) -> Steps:
-        def make() -> Steps:
-            outcome = yield from read(self.target, "credentials.get", {"credentialId": credential_id})
-            if outcome.ok:
-                return True
-            return False if outcome.status == 404 else outcome
-
-        return (yield from self.shared.get(("target-credential", credential_id), make))
-
-    def target_connection_names(self) -> Steps:
-        def make() -> Steps:
-            outcome = yield from read(self.target, "data_connections.list")
-            if not outcome.ok:
-                return outcome
-            return {str(c.get("name", "")).strip().lower() for c in outcome.value() or [] if isinstance(c, dict)}
-
-        return (yield from self.shared.get("target-connections", make))
-
-    def target_workflows(self) -> Steps:
-        """``({sourceAppId: target id}, {every target id}, [every target view])`` as the run began."""
-        def make() -> Steps:
-            outcome = yield from read(self.target, "workflows.list", {"view": "Full"})
-            if not outcome.ok:
-                return outcome
-            views = [v for v in outcome.value() or [] if isinstance(v, dict)]
-            return ({v["sourceAppId"]: v.get("id") for v in views if v.get("sourceAppId")},
-                    {v.get("id") for v in views}, views)
-
-        return (yield from self.shared.get("target-workflows", make))
+        self.reads = MigrationReads(source, target)
 
     # ------------------------------------------------------------ the program
     def program(self, spec: _Spec) -> Program:
@@ -482,7 +270,7 @@ class _Migration:
     def _check(self, spec: _Spec, draft: _Draft) -> Steps:
         """The source workflow, its owner on the target, the target workflow it goes to, its collections."""
         wid = spec.workflow_id
-        info = yield from self.source_workflow(wid)
+        info = yield from self.reads.source_workflow(wid)
         if isinstance(info, Outcome):
             return draft.refused(info, f"reading workflow {wid} on the source")
         name = spec.name or info.name
@@ -493,7 +281,7 @@ class _Migration:
                                                            "owner's email could not be read)")
         draft.values["Owner"] = owner
         draft.status = 200
-        user = yield from self.target_user(owner)
+        user = yield from self.reads.target_user(owner)
         if isinstance(user, Outcome):
             return draft.refused(user, f"looking up the owner {owner} on the target")
         if user is None:
@@ -502,7 +290,7 @@ class _Migration:
                               "one); create the user there first, or give another owner")
         if user.get("isActive") is False:
             draft.warnings.append(f"the owner {owner} is deactivated on the target")
-        known = yield from self.target_workflows()
+        known = yield from self.reads.target_workflows()
         if isinstance(known, Outcome):
             return draft.refused(known, "listing the target's workflows")
         same = [] if known[0].get(wid) else _same_named(known[2], name, user.get("id"))
@@ -510,26 +298,20 @@ class _Migration:
         if problem:
             return draft.fail(ErrorType.CONFLICT, problem)
         into = same[0] if same and self.options.existing == "version" else None  # gets the package as a new version
-        collections = yield from self._collections(spec.collections)
+        collections = yield from self.reads.target_collection_ids(spec.collections)
         if isinstance(collections, Outcome):
             return draft.refused(collections, "reading the target's collections")
         if isinstance(collections, tuple):
             return draft.fail(*collections)
         return info, user, known, into, collections
 
-    def _collections(self, wanted: list[str]) -> Steps:
-        if not wanted:
-            return []
-        known = yield from self.target_collections()
-        return known if isinstance(known, Outcome) else match_collections(known, wanted, "the target Server")
-
-    def _prepare(self, spec: _Spec, info: _Source, draft: _Draft) -> Steps:
+    def _prepare(self, spec: _Spec, info: SourceWorkflow, draft: _Draft) -> Steps:
         """The credential to set on the target, the package downloaded, what cannot move."""
         issues: list[str] = []
         credential = yield from self._credential(info, issues, draft)
         if isinstance(credential, Ending):
             return credential
-        package = yield from self.download(spec.workflow_id)
+        package = yield from self.reads.download(spec.workflow_id)
         if isinstance(package, Outcome):
             return draft.refused(package, f"downloading workflow {spec.workflow_id}'s package from the source")
         try:
@@ -541,7 +323,7 @@ class _Migration:
         path.write_bytes(package)
         aliases = _connection_aliases(package)
         if aliases:
-            names = yield from self.target_connection_names()
+            names = yield from self.reads.target_connection_names()
             if isinstance(names, Outcome):
                 return draft.refused(names, "reading the target's server data connections")
             missing = [a for a in aliases if a.lower() not in names]
@@ -554,7 +336,7 @@ class _Migration:
             draft.warnings.extend(f"not migratable as it is: {i}" for i in issues)
         return path, credential
 
-    def _credential(self, info: _Source, issues: list[str], draft: _Draft) -> Steps:
+    def _credential(self, info: SourceWorkflow, issues: list[str], draft: _Draft) -> Steps:
         """The target credential the workflow runs as ("" for none), or the row's ending."""
         if not info.checked_credentials:
             draft.warnings.append("the legacy API does not tell a workflow's run-as credential; check it on the "
@@ -565,7 +347,7 @@ class _Migration:
         source_cred = info.credential_id
         mapped = self.options.credentials.get(source_cred)
         candidate = mapped or source_cred
-        known = (yield from self.target_credential(candidate)) if candidate else False
+        known = (yield from self.reads.target_credential(candidate)) if candidate else False
         if isinstance(known, Outcome):
             return draft.refused(known, f"looking up credential {candidate} on the target")
         if known:
@@ -577,12 +359,10 @@ class _Migration:
                       f"it with credentials={{'{source_cred}': '<target credential id>'}}")
         return ""
 
-    def _publish(self, spec: _Spec, info: _Source, user: dict, known: tuple, into: dict | None, path: Path,
+    def _publish(self, spec: _Spec, info: SourceWorkflow, user: dict, known: tuple, into: dict | None, path: Path,
                  draft: _Draft) -> Steps:
         """Publish the package on the target (or add it to *into* as a version): the target workflow's id."""
         wid = spec.workflow_id
-        can_download = spec.can_download if spec.can_download is not None else info.can_download
-        comments = spec.comments if spec.comments is not None else info.comments
         if into is not None and not into.get("versions"):  # a listing of reduced views: read the workflow
             current = yield from read(self.target, "workflows.get", {"workflowId": into.get("id")})
             if not current.ok:
@@ -590,18 +370,7 @@ class _Migration:
             into = current.value() or into
         before = yield Remember(self._versions(known[0].get(wid), into, known[2]))
         for _attempt in range(3):
-            if into is None:
-                form = {"name": draft.values["Name"], "owner": draft.values["Owner"], "validate": spec.validate,
-                        "isPublic": spec.is_public if spec.is_public is not None else info.is_public,
-                        "sourceId": wid, "workerTag": spec.worker_tag or "", "canDownload": can_download,
-                        "comments": comments}
-                outcome, sent = yield from send(self.target, "admin_v1.publish", contract=form, file=str(path))
-                doing = "publishing on the target"
-            else:
-                form = _version_form(into, owner_id=user.get("id") or "", can_download=can_download, comments=comments)
-                outcome, sent = yield from send(self.target, "workflows.add_version", {"workflowId": into.get("id")},
-                                                contract=form, file=str(path))
-                doing = f"adding a version to target workflow {into.get('id')}"
+            outcome, sent, doing = yield from self._send_package(spec, info, user, into, path, draft)
             if outcome.journal != "in_flight":
                 break
             found = yield from self._published_meanwhile(wid, into, before)  # an earlier run's publish in flight
@@ -617,6 +386,26 @@ class _Migration:
                                                     f"({outcome.text[:80]!r})", sent=True, status=outcome.status)
         draft.status = outcome.status
         return target_id
+
+    def _send_package(self, spec: _Spec, info: SourceWorkflow, user: dict, into: dict | None, path: Path,
+                      draft: _Draft) -> Steps:
+        """Send the package once, as a new workflow or as a version of *into*: ``(outcome, sent, what it was)``."""
+        can_download = spec.can_download if spec.can_download is not None else info.can_download
+        comments = spec.comments if spec.comments is not None else info.comments
+        if into is None:
+            form = {"name": draft.values["Name"], "owner": draft.values["Owner"], "validate": spec.validate,
+                    "isPublic": spec.is_public if spec.is_public is not None else info.is_public,
+                    "sourceId": spec.workflow_id, "workerTag": spec.worker_tag or "", "canDownload": can_download,
+                    "comments": comments}
+            outcome, sent = yield from send(self.target, "admin_v1.publish", contract=form, file=str(path))
+            return outcome, sent, "publishing on the target"
+        form = version_form(into, name=into.get("name"), owner_id=user.get("id") or "",
+                            others_may_download=bool(can_download),
+                            others_can_execute=bool(into.get("othersCanExecute", True)), execution_mode="Standard",
+                            comments=comments)
+        outcome, sent = yield from send(self.target, "workflows.add_version", {"workflowId": into.get("id")},
+                                        contract=form, file=str(path))
+        return outcome, sent, f"adding a version to target workflow {into.get('id')}"
 
     @staticmethod
     def _versions(known_id: str | None, into: dict | None, views: list) -> dict:
@@ -640,7 +429,7 @@ class _Migration:
                     return view.get("id")
         return None
 
-    def _finish(self, spec: _Spec, info: _Source, target_id: str, action: str, done: str, credential: str,
+    def _finish(self, spec: _Spec, info: SourceWorkflow, target_id: str, action: str, done: str, credential: str,
                 collections: list[str], draft: _Draft) -> Steps:
         """Set the run-as credential, add the workflow to collections, reset the flag on the source."""
         if credential:
@@ -696,8 +485,8 @@ class _Migration:
         for _attempt in range(2):
             toggled, _ = yield from send(self.source, "admin_v1.toggle_migratable", {"appId": wid}, idempotent=False)
             if toggled.journal == "in_flight":  # an earlier run's toggle in flight: look at the flag itself
-                info = yield from self.source_workflow(wid)
-                if isinstance(info, _Source) and not info.flagged:
+                info = yield from self.reads.source_workflow(wid)
+                if isinstance(info, SourceWorkflow) and not info.flagged:
                     return None
                 continue
             if not toggled.ok:

@@ -19,8 +19,8 @@ from ..engine.rows import Send, Step
 from ..engine.shape import Ending
 from ..errors import ErrorType, ListingError
 
-__all__ = ["call", "send", "read", "read_now", "refused", "published", "id_list", "as_bool", "as_email",
-           "match_collections", "Steps"]
+__all__ = ["call", "send", "read", "read_now", "refused", "published", "version_form", "id_list", "as_bool",
+           "as_email", "match_collections", "Steps"]
 
 Steps = Generator[Step, Any, Any]
 
@@ -79,6 +79,25 @@ def published(view: Mapping[str, Any]) -> dict:
         if isinstance(version, dict) and version.get("versionId") == wanted:
             return version
     return versions[-1] if versions and isinstance(versions[-1], dict) else {}
+
+
+def version_form(view: Mapping[str, Any], *, name: Any, owner_id: str, others_may_download: bool,
+                 others_can_execute: bool, execution_mode: str, comments: str) -> dict:
+    """The form of a new published version of a workflow (``POST /v3/workflows/{id}/versions``).
+
+    It keeps the run-as credential of the published version, and the
+    execution mode of the workflow or of that version (*execution_mode* when
+    neither has one).
+    """
+    version = published(view)
+    form = {"name": name, "ownerId": owner_id, "othersMayDownload": others_may_download,
+            "othersCanExecute": others_can_execute,
+            "executionMode": view.get("executionMode") or version.get("executionMode") or execution_mode,
+            "makePublished": True, "comments": comments,
+            "workflowCredentialType": version.get("workflowCredentialType") or "Default"}
+    if version.get("credentialId"):
+        form["credentialId"] = version["credentialId"]
+    return form
 
 
 def id_list(value: Any, what: str) -> list[str]:

@@ -360,28 +360,30 @@ class Result:
 
 def expand_json(frame: pd.DataFrame, column: str = "Response", keep: Iterable[str] | str = ()) -> pd.DataFrame:
     """The JSON answers in *column* as rows of their own (see :meth:`Result.expand`)."""
-    records: list[Any] = []
-    counts: list[int] = []
-    for text in frame[column].tolist() if column in frame else []:
-        if not isinstance(text, str) or not text:
-            counts.append(0)
-            continue
-        value = json.loads(text)
-        if isinstance(value, list):
-            items = value
-        elif isinstance(value, dict):
-            items = [value]
-        else:
-            items = [{"value": value}]
-        items = [i if isinstance(i, dict) else {"value": i} for i in items]
-        records.extend(items)
-        counts.append(len(items))
+    answers = [_answer_objects(text) for text in (frame[column].tolist() if column in frame else [])]
+    records = [item for objects in answers for item in objects]
     expanded = pd.json_normalize(records) if records else pd.DataFrame()
     for name in expanded.columns:
         values = expanded[name]
         if values.dtype == object and any(isinstance(v, (list, dict)) for v in values):
             expanded[name] = [json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
                               for v in values]
+    _carry(expanded, frame, keep, [len(objects) for objects in answers])
+    return expanded
+
+
+def _answer_objects(text: Any) -> list[dict]:
+    """The objects of one JSON answer: a list's items, an object, a bare value as ``{"value": ...}``."""
+    if not isinstance(text, str) or not text:
+        return []
+    value = json.loads(text)
+    items = value if isinstance(value, list) else [value]
+    return [i if isinstance(i, dict) else {"value": i} for i in items]
+
+
+def _carry(expanded: pd.DataFrame, frame: pd.DataFrame, keep: Iterable[str] | str, counts: list[int]) -> None:
+    """Put the RecordID and the *keep* columns of *frame* first in *expanded*, each value repeated for the rows
+    its answer gave."""
     carried = [RECORD_ID] + [c for c in ([keep] if isinstance(keep, str) else list(keep)) if c != RECORD_ID]
     missing = [c for c in carried if c not in frame.columns]
     if missing:
@@ -390,4 +392,3 @@ def expand_json(frame: pd.DataFrame, column: str = "Response", keep: Iterable[st
         values = frame[name].repeat(counts).reset_index(drop=True) if len(frame) else pd.Series([], dtype=object)
         target = name if name not in expanded.columns or name == RECORD_ID else f"input.{name}"
         expanded.insert(offset, target, values.to_numpy() if len(values) else values)
-    return expanded

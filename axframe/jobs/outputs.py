@@ -168,63 +168,83 @@ def _typed(series: pd.Series) -> pd.Series:
     the column float64 (empty cells NaN).  Anything else stays text.
     """
     values = series.tolist()
-    present = [v.strip() for v in values if isinstance(v, str) and v.strip() != ""]
-    missing = len(present) != len(values)
+    present = [v.strip() for v in values if _filled(v)]
     if not present or not all(_number_text(v) for v in present):
-        return pd.Series([v if isinstance(v, str) else None for v in values], index=series.index, dtype=object)
+        return _text_cells(series)
     if all(_INT.fullmatch(v) for v in present):
-        numbers = [int(v) if isinstance(v, str) and v.strip() else None for v in values]
-        if missing:
-            return pd.Series(numbers, index=series.index, dtype=object)
-        return pd.Series(numbers, index=series.index, dtype="int64")
-    return pd.Series([float(v) if isinstance(v, str) and v.strip() else math.nan for v in values],
-                     index=series.index, dtype="float64")
+        numbers = [int(v) if _filled(v) else None for v in values]
+        return pd.Series(numbers, index=series.index, dtype="int64" if len(present) == len(values) else object)
+    return pd.Series([float(v) if _filled(v) else math.nan for v in values], index=series.index, dtype="float64")
+
+
+def _filled(value: Any) -> bool:
+    """Whether a CSV cell holds something (not empty or blank text, nor a cell a short row lacks)."""
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _text_cells(series: pd.Series) -> pd.Series:
+    """A column kept as text: a cell a short row lacks becomes None."""
+    return pd.Series([v if isinstance(v, str) else None for v in series.tolist()], index=series.index, dtype=object)
+
+
+_LEAD = ("RecordID", "JobId", "Output")
 
 
 def outputs_result(items: list[OutputItem], fmt: str, infer_types: bool, elapsed: float) -> Result:
     good = [i for i in items if i.ok]
     bad = [i for i in items if not i.ok]
-    lead = ("RecordID", "JobId", "Output")
-    if fmt == "Csv":
-        parts = []
-        for item in good:
-            part = _read_csv(item.data)
-            part.columns = _deduplicated([str(c) for c in part.columns], lead)
-            head = pd.DataFrame({"RecordID": [item.record_id] * len(part), "JobId": [item.job_id] * len(part),
-                                 "Output": [item.output] * len(part)}, dtype=object)
-            parts.append(pd.concat([head, part.reset_index(drop=True)], axis=1))
-        if parts:
-            success = pd.concat(parts, ignore_index=True, sort=False)
-        else:
-            success = pd.DataFrame({c: pd.Series([], dtype=object) for c in lead})
-        for column in success.columns:
-            if column in lead:
-                continue
-            success[column] = _typed(success[column]) if infer_types else \
-                pd.Series([v if isinstance(v, str) else None for v in success[column]], dtype=object)
-        success["RecordID"] = _plain(success["RecordID"].tolist())
-        success["JobId"] = success["JobId"].astype(object)
-        success["Output"] = success["Output"].astype(object)
-    else:
-        success = pd.DataFrame({"RecordID": _plain([i.record_id for i in good]),
-                                "JobId": pd.Series([i.job_id for i in good], dtype=object),
-                                "Output": pd.Series([i.output for i in good], dtype=object),
-                                "Format": pd.Series([fmt] * len(good), dtype=object),
-                                "File": pd.Series([i.file for i in good], dtype=object),
-                                "Bytes": pd.Series([i.size for i in good], dtype="int64")})
-    failure = pd.DataFrame({"RecordID": _plain([i.record_id for i in bad]),
-                            "JobId": pd.Series([i.job_id for i in bad], dtype=object),
-                            "Output": pd.Series([i.output for i in bad], dtype=object),
-                            "StatusCode": pd.Series([i.status for i in bad], dtype=object),
-                            "ErrorType": pd.Series([i.error_type for i in bad], dtype=object),
-                            "Error": pd.Series([redact(i.error or "") for i in bad], dtype=object),
-                            "Response": pd.Series([i.response for i in bad], dtype=object)})
+    success = _csv_rows(good, infer_types) if fmt == "Csv" else _files(good, fmt)
     types: dict[str, int] = {}
     for i in bad:
         types[i.error_type or ""] = types.get(i.error_type or "", 0) + 1
     summary = Summary(f"job_outputs ({fmt})", rows=len(items), succeeded=len(good), failed=len(bad),
                            elapsed=elapsed, error_types=types)
-    return Result(success, failure, summary)
+    return Result(success, _failures(bad), summary)
+
+
+def _csv_rows(good: list[OutputItem], infer_types: bool) -> pd.DataFrame:
+    """Every row of every CSV output, after the RecordID, JobId and name of the output it comes from."""
+    parts = [_csv_part(item) for item in good]
+    if parts:
+        success = pd.concat(parts, ignore_index=True, sort=False)
+    else:
+        success = pd.DataFrame({c: pd.Series([], dtype=object) for c in _LEAD})
+    cells = _typed if infer_types else _text_cells
+    for column in success.columns:
+        if column not in _LEAD:
+            success[column] = cells(success[column])
+    success["RecordID"] = _plain(success["RecordID"].tolist())
+    success["JobId"] = success["JobId"].astype(object)
+    success["Output"] = success["Output"].astype(object)
+    return success
+
+
+def _csv_part(item: OutputItem) -> pd.DataFrame:
+    part = _read_csv(item.data)
+    part.columns = _deduplicated([str(c) for c in part.columns], _LEAD)
+    head = pd.DataFrame({"RecordID": [item.record_id] * len(part), "JobId": [item.job_id] * len(part),
+                         "Output": [item.output] * len(part)}, dtype=object)
+    return pd.concat([head, part.reset_index(drop=True)], axis=1)
+
+
+def _files(good: list[OutputItem], fmt: str) -> pd.DataFrame:
+    """The outputs saved as files, one row each."""
+    return pd.DataFrame({"RecordID": _plain([i.record_id for i in good]),
+                         "JobId": pd.Series([i.job_id for i in good], dtype=object),
+                         "Output": pd.Series([i.output for i in good], dtype=object),
+                         "Format": pd.Series([fmt] * len(good), dtype=object),
+                         "File": pd.Series([i.file for i in good], dtype=object),
+                         "Bytes": pd.Series([i.size for i in good], dtype="int64")})
+
+
+def _failures(bad: list[OutputItem]) -> pd.DataFrame:
+    return pd.DataFrame({"RecordID": _plain([i.record_id for i in bad]),
+                         "JobId": pd.Series([i.job_id for i in bad], dtype=object),
+                         "Output": pd.Series([i.output for i in bad], dtype=object),
+                         "StatusCode": pd.Series([i.status for i in bad], dtype=object),
+                         "ErrorType": pd.Series([i.error_type for i in bad], dtype=object),
+                         "Error": pd.Series([redact(i.error or "") for i in bad], dtype=object),
+                         "Response": pd.Series([i.response for i in bad], dtype=object)})
 
 
 def _plain(values: list) -> pd.Series:

@@ -606,34 +606,9 @@ def run_jobs_with(conn: Connection, frame: Any, options: JobOptions, run: RunOpt
     answer_columns = question_columns(df, options.question_columns)
     named_files = _file_questions(options.files, answer_columns, df)
     records = df.to_dict("records")
-    keys = [frames.record_key(r[frames.RECORD_ID]) for r in records]
-    refused: dict[int, Ending] = {pos: Ending.refused(p.error_type, p.error)
-                                  for pos, p in frames.record_id_problems([r[frames.RECORD_ID] for r in records]).items()}
-    planned: list[Job] = []
-    for pos, record in enumerate(records):
-        if pos in refused:
-            continue
-        job = plan_job(pos, keys[pos], record, api, answer_columns)
-        if isinstance(job, Job):
-            planned.append(job)
-        else:
-            refused[pos] = Ending.refused(*job)
-    # the Server is asked for File Browse questions only where some answer is a local file
-    browse = file_browse_questions(conn, {job.workflow_id for job in planned
-                                          if any(local_file(a["value"]) for a in job.answers)}) \
-        if named_files is None and not conn.legacy else {}
-    root = Path(options.files_root).expanduser() if options.files_root is not None else Path.cwd()
+    planned, refused = _planned_jobs(records, api, answer_columns)
     state = _Run(conn, api, options, output_fmt, journaled=run.journal is not None)
-    rows = []
-    for job in planned:
-        problem = plan_uploads(job, named_files or set(), browse.get(job.workflow_id, set()), root, conn.legacy)
-        if problem is not None:
-            refused[job.pos] = Ending.refused(*problem)
-            continue
-        state.jobs[job.pos] = job
-        record_id = records[job.pos][frames.RECORD_ID]
-        rows.append(Row(job.pos, job.key, functools.partial(state.program, job, record_id),
-                        digest(api.name, job.plan()) if run.journal is not None else ""))
+    rows = _job_rows(state, planned, records, named_files, refused, run)
     summary = JobSummary("run_jobs")
     hook = _Counted(summary, state)
     try:
@@ -656,6 +631,46 @@ def run_jobs_with(conn: Connection, frame: Any, options: JobOptions, run: RunOpt
     summary.outputs, summary.output_failures = outs.summary.succeeded, outs.summary.failed
     summary.elapsed = time.perf_counter() - started
     return JobsResult(result.success, result.failure, summary, outs.success, outs.failure)
+
+
+def _planned_jobs(records: list[dict], api: Api, answer_columns: list[str]) -> tuple[list[Job], dict[int, Ending]]:
+    """The rows' jobs, and the rows refused before anything is sent (a bad RecordID, a job that cannot be planned)."""
+    ids = [r[frames.RECORD_ID] for r in records]
+    keys = [frames.record_key(i) for i in ids]
+    refused: dict[int, Ending] = {pos: Ending.refused(p.error_type, p.error)
+                                  for pos, p in frames.record_id_problems(ids).items()}
+    planned: list[Job] = []
+    for pos, record in enumerate(records):
+        if pos in refused:
+            continue
+        job = plan_job(pos, keys[pos], record, api, answer_columns)
+        if isinstance(job, Job):
+            planned.append(job)
+        else:
+            refused[pos] = Ending.refused(*job)
+    return planned, refused
+
+
+def _job_rows(state: _Run, planned: list[Job], records: list[dict], named_files: set[str] | None,
+              refused: dict[int, Ending], run: RunOptions) -> list[Row]:
+    """The engine's rows of the planned jobs whose uploads can be planned; the others are added to *refused*."""
+    conn = state.conn
+    # the Server is asked for File Browse questions only where some answer is a local file
+    browse = file_browse_questions(conn, {job.workflow_id for job in planned
+                                          if any(local_file(a["value"]) for a in job.answers)}) \
+        if named_files is None and not conn.legacy else {}
+    root = Path(state.options.files_root).expanduser() if state.options.files_root is not None else Path.cwd()
+    rows = []
+    for job in planned:
+        problem = plan_uploads(job, named_files or set(), browse.get(job.workflow_id, set()), root, conn.legacy)
+        if problem is not None:
+            refused[job.pos] = Ending.refused(*problem)
+            continue
+        state.jobs[job.pos] = job
+        record_id = records[job.pos][frames.RECORD_ID]
+        rows.append(Row(job.pos, job.key, functools.partial(state.program, job, record_id),
+                        digest(state.api.name, job.plan()) if run.journal is not None else ""))
+    return rows
 
 
 class _Counted:

@@ -18,7 +18,7 @@ import math
 import re
 from datetime import datetime, timedelta, timezone
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 __all__ = [
     "V3", "DEFINITIONS", "operation", "definition", "resolve", "validate",
@@ -151,77 +151,105 @@ def validate(value: Any, schema: dict | None, path: str = "", *, partial: bool =
 def _validate(value: Any, schema: dict, path: str, errors: list[str], partial: bool = False) -> None:
     if not schema:
         return
-    where = path or "body"
     kind = schema.get("type")
     if kind is None and "properties" in schema:
         kind = "object"
-    if kind == "object":
-        if "properties" not in schema and "additionalProperties" not in schema:
-            return  # a bare object (a C# ``object``) holds any JSON value
-        if not isinstance(value, dict):
-            errors.append(f"{where}: expected an object, got {_describe(value)}")
-            return
-        props = schema.get("properties", {})
-        if not partial:
-            for name in schema.get("required", []):
-                if value.get(name) is None:
-                    errors.append(f"{_join(path, name)}: is required")
-        for name, sub in props.items():
-            if value.get(name) is not None:
-                _validate(value[name], resolve(sub), _join(path, name), errors, partial)
-        extra = schema.get("additionalProperties")
-        if isinstance(extra, dict):
-            for name, item in value.items():
-                if name in props:
-                    continue
-                if item is None:
-                    errors.append(f"{_join(path, name)}: must not be null")
-                else:
-                    _validate(item, resolve(extra), _join(path, name), errors, partial)
+    if kind in _CONTAINERS:
+        _CONTAINERS[kind](value, schema, path, errors, partial)
         return
-    if kind == "array":
-        if not isinstance(value, list):
-            errors.append(f"{where}: expected a list, got {_describe(value)}")
+    where = path or "body"
+    if kind in _SCALARS:
+        is_kind, expected, facts = _SCALARS[kind]
+        if not is_kind(value):
+            errors.append(f"{where}: expected {expected}, got {_describe(value)}")
             return
-        item_schema = resolve(schema.get("items", {}))
-        for i, item in enumerate(value):
-            if item is None:
-                errors.append(f"{_join(path, i)}: must not be null")
-            else:
-                _validate(item, item_schema, _join(path, i), errors, partial)
-        return
-    if kind == "string":
-        if not isinstance(value, str):
-            errors.append(f"{where}: expected text, got {_describe(value)}")
-            return
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            errors.append(f"{where}: must be at least {schema['minLength']} characters long")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            errors.append(f"{where}: must be at most {schema['maxLength']} characters long "
-                          f"(got {len(value)})")
-        if schema.get("format") == "email" and not _EMAIL.match(value):
-            errors.append(f"{where}: {_short(value)} is not an email address")
-        if schema.get("format") == "date-time" and not _is_date_time(value):
-            errors.append(f"{where}: expected a date-time such as 2030-01-31T09:00:00Z, "
-                          f"got {value[:40]!r}")
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            errors.append(f"{where}: expected true or false, got {_describe(value)}")
-            return
-    elif kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(f"{where}: expected a whole number, got {_describe(value)}")
-            return
-        if schema.get("format") == "int32" and not _INT32[0] <= value <= _INT32[1]:
-            errors.append(f"{where}: {value} is out of range for a 32-bit integer")
-    elif kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                isinstance(value, float) and not math.isfinite(value)):
-            errors.append(f"{where}: expected a number, got {_describe(value)}")
-            return
+        errors.extend(facts(value, schema, where))
     if "enum" in schema and value not in schema["enum"]:
         errors.append(f"{where}: must be one of {', '.join(map(str, schema['enum']))} "
                       f"(got {_short(value)})")
+
+
+def _validate_object(value: Any, schema: dict, path: str, errors: list[str], partial: bool) -> None:
+    if "properties" not in schema and "additionalProperties" not in schema:
+        return  # a bare object (a C# ``object``) holds any JSON value
+    if not isinstance(value, dict):
+        errors.append(f"{path or 'body'}: expected an object, got {_describe(value)}")
+        return
+    props = schema.get("properties", {})
+    if not partial:
+        for name in schema.get("required", []):
+            if value.get(name) is None:
+                errors.append(f"{_join(path, name)}: is required")
+    for name, sub in props.items():
+        if value.get(name) is not None:
+            _validate(value[name], resolve(sub), _join(path, name), errors, partial)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        _validate_items(((name, item) for name, item in value.items() if name not in props), resolve(extra), path,
+                        errors, partial)
+
+
+def _validate_array(value: Any, schema: dict, path: str, errors: list[str], partial: bool) -> None:
+    if not isinstance(value, list):
+        errors.append(f"{path or 'body'}: expected a list, got {_describe(value)}")
+        return
+    _validate_items(enumerate(value), resolve(schema.get("items", {})), path, errors, partial)
+
+
+def _validate_items(items: Iterable[tuple[str | int, Any]], schema: dict, path: str, errors: list[str],
+                    partial: bool) -> None:
+    """The items of a list, or the undeclared properties of an object: none may be null."""
+    for name, item in items:
+        if item is None:
+            errors.append(f"{_join(path, name)}: must not be null")
+        else:
+            _validate(item, schema, _join(path, name), errors, partial)
+
+
+def _string_facts(value: str, schema: dict, where: str) -> list[str]:
+    errors = []
+    if "minLength" in schema and len(value) < schema["minLength"]:
+        errors.append(f"{where}: must be at least {schema['minLength']} characters long")
+    if "maxLength" in schema and len(value) > schema["maxLength"]:
+        errors.append(f"{where}: must be at most {schema['maxLength']} characters long "
+                      f"(got {len(value)})")
+    if schema.get("format") == "email" and not _EMAIL.match(value):
+        errors.append(f"{where}: {_short(value)} is not an email address")
+    if schema.get("format") == "date-time" and not _is_date_time(value):
+        errors.append(f"{where}: expected a date-time such as 2030-01-31T09:00:00Z, "
+                      f"got {value[:40]!r}")
+    return errors
+
+
+def _integer_facts(value: int, schema: dict, where: str) -> list[str]:
+    if schema.get("format") == "int32" and not _INT32[0] <= value <= _INT32[1]:
+        return [f"{where}: {value} is out of range for a 32-bit integer"]
+    return []
+
+
+def _no_facts(value: Any, schema: dict, where: str) -> list[str]:
+    return []
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return _is_integer(value)
+
+
+_Validator = Callable[[Any, dict, str, list[str], bool], None]
+_CONTAINERS: dict[str, _Validator] = {"object": _validate_object, "array": _validate_array}
+# type -> (whether a value is of it, what the message calls it, the schema's further facts about such a value)
+_SCALARS: dict[str, tuple[Callable[[Any], bool], str, Callable[[Any, dict, str], list[str]]]] = {
+    "string": (lambda value: isinstance(value, str), "text", _string_facts),
+    "boolean": (lambda value: isinstance(value, bool), "true or false", _no_facts),
+    "integer": (_is_integer, "a whole number", _integer_facts),
+    "number": (_is_number, "a number", _no_facts),
+}
 
 
 def _short(value: Any) -> str:
@@ -263,63 +291,87 @@ def coerce(value: Any, schema: dict | None) -> Any:
     kind = schema.get("type", "object" if "properties" in schema else None)
     if value is None:
         return None
-    if kind == "boolean":
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value in (0, 1):
-            return bool(value)
-        return value
-    if kind == "integer":
-        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+(\.0*)?\s*", value):
-            return int(float(value)) if "." in value else int(value)
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-            return int(value)
-        return value
-    if kind == "number":
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                return value
-        return value
-    if kind == "string":
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, str) and schema.get("enum") and value not in schema["enum"]:
-            # the Server reads enum names in any letter case; send the spelling the Swagger gives
-            same = [e for e in schema["enum"] if isinstance(e, str) and e.lower() == value.strip().lower()]
-            if len(same) == 1:
-                return same[0]
-        return value
-    if kind == "array":
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                try:
-                    value = json.loads(text)
-                except ValueError:
-                    return value
-            elif resolve(schema.get("items", {})).get("type") == "string":
-                value = [part.strip() for part in text.split(",") if part.strip()] if text else []
-            else:
-                return value
-        if isinstance(value, (list, tuple)):
-            items = schema.get("items", {})
-            return [coerce(item, items) for item in value]
-        return value
-    if kind == "object":
-        if isinstance(value, str) and value.strip().startswith("{"):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return value
-        if isinstance(value, dict):
-            props = schema.get("properties", {})
-            return {k: (coerce(v, props[k]) if k in props else v) for k, v in value.items()}
-        return value
+    coercer = _COERCERS.get(kind)
+    return value if coercer is None else coercer(value, schema)
+
+
+def _coerce_boolean(value: Any, schema: dict) -> Any:
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
     return value
+
+
+def _coerce_integer(value: Any, schema: dict) -> Any:
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+(\.0*)?\s*", value):
+        return int(float(value)) if "." in value else int(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _coerce_number(value: Any, schema: dict) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _coerce_string(value: Any, schema: dict) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and schema.get("enum") and value not in schema["enum"]:
+        # the Server reads enum names in any letter case; send the spelling the Swagger gives
+        same = [e for e in schema["enum"] if isinstance(e, str) and e.lower() == value.strip().lower()]
+        if len(same) == 1:
+            return same[0]
+    return value
+
+
+def _coerce_array(value: Any, schema: dict) -> Any:
+    if isinstance(value, str):
+        value = _list_from_text(value, schema)
+    if isinstance(value, (list, tuple)):
+        items = schema.get("items", {})
+        return [coerce(item, items) for item in value]
+    return value
+
+
+def _list_from_text(value: str, schema: dict) -> Any:
+    """JSON text, or a comma-separated list for an array of text; *value* itself when it is neither."""
+    text = value.strip()
+    if text.startswith("["):
+        return _json_or(text, value)
+    if resolve(schema.get("items", {})).get("type") == "string":
+        return [part.strip() for part in text.split(",") if part.strip()] if text else []
+    return value
+
+
+def _coerce_object(value: Any, schema: dict) -> Any:
+    if isinstance(value, str) and value.strip().startswith("{"):
+        value = _json_or(value, value)
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        return {k: (coerce(v, props[k]) if k in props else v) for k, v in value.items()}
+    return value
+
+
+def _json_or(text: str, fallback: Any) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return fallback
+
+
+_COERCERS: dict[str | None, Callable[[Any, dict], Any]] = {
+    "boolean": _coerce_boolean, "integer": _coerce_integer, "number": _coerce_number, "string": _coerce_string,
+    "array": _coerce_array, "object": _coerce_object,
+}
 
 
 def example(schema: dict | None, required_only: bool = True) -> Any:
