@@ -11,14 +11,17 @@ leaves at most one queuing of a workflow in flight, and no job of the run is
 unheld while another row settles.  A row left in flight settles in its turn,
 from a fresh listing:
 
-- no such job: it was not queued; it is queued now;
+- no such job: it was not queued; it is queued now (that time journaled
+  too: if a later stop catches this queuing in flight, the row settles
+  again, looking around both times);
 - one such job, and this the only row of the workflow left in flight: it is
   this row's job; the row follows it (and journals it);
 - anything else (rare: two stops in a row, each in the middle of a queuing):
   which job is whose cannot be told; the row fails as ``OutcomeUnknown`` and
   is never queued again (the jobs that exist run on).
 
-So a resumed run never queues a job twice, and queues again only what
+A row that holds a job (in its answer or journaled) is not in flight, even
+if the journal still shows the queuing an earlier run lost.  So a resumed run never queues a job twice, and queues again only what
 provably never reached the Server.
 """
 
@@ -26,7 +29,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import Counter
 from typing import Any, Generator, Iterable
 
 from .. import catalogue
@@ -49,7 +51,7 @@ class Claims:
     def __init__(self, conn: Connection, api: Api) -> None:
         self.conn, self.api = conn, api
         self.held: set[str] = set()
-        self.in_flight: Counter[str] = Counter()  # workflow id -> rows left in flight while queuing
+        self.in_flight: dict[str, set[str]] = {}  # workflow id -> rows whose queuing is left in flight, unsettled
         self.turns = Turns()  # with a journal: one queuing in flight per workflow at a time
         self._lock = threading.Lock()
 
@@ -59,21 +61,28 @@ class Claims:
             job_id = (entry.get("Values") or {}).get("JobId")
             if job_id:
                 self.held.add(str(job_id))
-        for steps in state.steps.values():
-            for step in steps.values():
-                self.held.update(_ids((step.get("answer") or {}).get("text")))
-        waiting = state.in_flight
+        holding = set()  # rows that hold a job (a queuing in flight, settled by a later run, stays in the journal)
         for key, steps in state.steps.items():
             for step in steps.values():
+                job_ids = _ids((step.get("answer") or {}).get("text"))
                 if step.get("fact") and isinstance(step["fact"], dict) and step["fact"].get("job"):
-                    self.held.add(str(step["fact"]["job"]))
+                    job_ids.add(str(step["fact"]["job"]))
+                if job_ids:
+                    self.held.update(job_ids)
+                    holding.add(key)
+        waiting = state.in_flight - holding
         for job in jobs:
             if job.key in waiting:
-                self.in_flight[job.workflow_id] += 1
+                self.in_flight.setdefault(job.workflow_id, set()).add(job.key)
 
     def hold(self, job_id: str) -> None:
         with self._lock:
             self.held.add(job_id)
+
+    def settled(self, job: Job) -> None:
+        """*job*'s row no longer has a queuing in flight (it holds a job, or it has failed)."""
+        with self._lock:
+            self.in_flight.get(job.workflow_id, set()).discard(job.key)
 
     def settle(self, job: Job) -> Generator[Step, Any, tuple[str, str | None]]:
         """Steps that decide about *job*'s queuing left in flight: ``(QUEUE_AGAIN, None)``, ``("adopt", job id)``
@@ -81,16 +90,14 @@ class Claims:
         listing = yield from self._jobs_of(job.workflow_id)
         if listing is None:
             return UNKNOWN, "its jobs could not be listed"
-        near = [view for view in listing if _created_near(view, job.submitted)]
+        near = [view for view in listing if any(_created_near(view, sent) for sent in job.sent_at or [job.submitted])]
         with self._lock:
             free = [str(view["id"]) for view in near if str(view.get("id")) not in self.held]
-            waiting = self.in_flight[job.workflow_id]
-            self.in_flight[job.workflow_id] -= 1
+            waiting = len(self.in_flight.get(job.workflow_id, set()) | {job.key})
             if not free:
                 return QUEUE_AGAIN, None
             if len(free) == 1 and waiting == 1:
-                self.held.add(free[0])
-                return "adopt", free[0]
+                return "adopt", free[0]  # held once the decision is journaled (a replay may decide otherwise)
         return UNKNOWN, (f"{len(free)} job(s) of workflow {job.workflow_id} that no row holds were created then, "
                          f"for {waiting} row(s) whose queuing was in flight, so which is whose cannot be told")
 

@@ -87,6 +87,7 @@ class Job:
     messages: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
     submitted: float = math.nan  # wall-clock seconds (journaled, so that a resumed run keeps it)
+    sent_at: list[float] = field(default_factory=list)  # every time its queuing went out (journaled too)
     ended: float = math.nan
     ended_at: str = ""
     polls: int = 0

@@ -282,14 +282,16 @@ class _Run:
         """Queue the job; with a journal, in the workflow's turn, until its id is journaled (see :mod:`.inflight`)."""
         done = (yield from self.claims.turns.take(job.workflow_id)) if self.journaled else None
         try:
-            job.submitted = yield Remember(time.time())
-            queued = yield Send(_enqueue(self.conn, self.api, job, answers))
-            if queued.journal == "in_flight":  # an earlier run stopped while queuing it: was it queued?
+            queued = yield from self._send_queuing(job, answers)
+            while queued.journal == "in_flight":  # an earlier run stopped while queuing it: was it queued?
                 queued = yield from self._settle(job, answers)
             view = queued.value() if queued.ok else None
-            if self.journaled and isinstance(view, dict) and view.get("id"):
-                yield Remember({"job": str(view["id"])})  # the answer and the job journaled, before the turn passes
+            if isinstance(view, dict) and view.get("id"):
+                self.claims.hold(str(view["id"]))  # held before the turn passes: the next row's settling sees it
+                if self.journaled:
+                    yield Remember({"job": str(view["id"])})  # the answer and the job journaled, before it passes
         finally:
+            self.claims.settled(job)
             if done is not None:
                 done()
         return queued
@@ -297,13 +299,22 @@ class _Run:
     def _settle(self, job: Job, answers: list[dict]) -> Generator[Step, Any, Outcome]:
         """The queuing left in flight by an earlier run: queue it now, follow the job it made, or say why not."""
         decision, detail = yield from self.claims.settle(job)
-        if decision == QUEUE_AGAIN:
-            return (yield Send(_enqueue(self.conn, self.api, job, answers)))
+        # journaled: a later run replaying this row decides the same, whatever the listing shows by then
+        decision, detail = yield Remember([decision, detail])
+        if decision == QUEUE_AGAIN:  # (itself in flight when a later run stopped: settled again, from its time)
+            return (yield from self._send_queuing(job, answers))
         if decision == "adopt":
+            self.claims.hold(str(detail))
             found = yield Send(_look(self.conn, self.api, str(detail)))
             found.journal = "adopted"
             return found
-        return Outcome(None, error_type=ErrorType.OUTCOME_UNKNOWN, error=detail, journal="in_flight")
+        return Outcome(None, error_type=ErrorType.OUTCOME_UNKNOWN, error=detail, journal="unsettled")
+
+    def _send_queuing(self, job: Job, answers: list[dict]) -> Generator[Step, Any, Outcome]:
+        """The queuing request, its time journaled just before it goes out."""
+        job.submitted = yield Remember(time.time())
+        job.sent_at.append(job.submitted)
+        return (yield Send(_enqueue(self.conn, self.api, job, answers)))
 
     def _failed(self, outcome: Outcome, note: str | None = None) -> Ending:
         error = outcome.error or f"status {outcome.status}"
@@ -313,7 +324,7 @@ class _Run:
 
     def _queued(self, job: Job, outcome: Outcome) -> Ending | None:
         """Take in the answer to queuing; an ending when there is no job to follow."""
-        if outcome.journal == "in_flight":
+        if outcome.journal == "unsettled":
             return Ending.failed(ErrorType.OUTCOME_UNKNOWN,
                                  f"an earlier run stopped while queuing this row's job, and {outcome.error}; it was "
                                  f"not queued again. Look at the jobs of workflow {job.workflow_id} "

@@ -160,3 +160,66 @@ def test_deploy_killed_and_resumed_publishes_nothing_twice(tmp_path):
         assert sorted(w["name"] for w in deployed) == [f"deployed {i:03d}" for i in range(count)]
         assert [len(w["versions"]) for w in deployed] == [1] * count  # nothing published twice
         assert Journal(spec["journal"]).load().finished.keys() == {f"deployed {i:03d}.yxzp" for i in range(count)}
+
+
+class _KillAtQueuing:
+    """Kills the client process at chosen queuing requests (counted across runs), before or after the Server
+    applies them: a stop exactly in the middle of a queuing, where a random kill lands only now and then."""
+
+    def __init__(self, server: Emulator, kills: dict[int, str]):
+        self.kills, self.count, self.pid = kills, 0, 0
+        self.serve = server.app.serve
+        server.app.serve = self  # type: ignore[method-assign]
+
+    def __call__(self, request):
+        from axframe.emulator.faults import ResetConnection
+
+        queuing = request.method == "POST" and request.path.rstrip("/").endswith("/jobs")
+        if queuing:
+            self.count += 1
+        when = self.kills.get(self.count) if queuing else None
+        if when == "before":
+            os.kill(self.pid, signal.SIGKILL)
+            raise ResetConnection(applied=False)
+        response = self.serve(request)
+        if when == "after":
+            os.kill(self.pid, signal.SIGKILL)
+            raise ResetConnection(applied=True)
+        return response
+
+
+@pytest.mark.parametrize("kills", [
+    # run 1 loses row 2's queuing before it reaches the Server; run 2 queues it again and is stopped just after
+    # row 3's queuing took effect: run 3 finds one job for the one row still in flight (row 2 holds its own)
+    {2: "before", 4: "after"},
+    # run 1 loses row 1's queuing; run 2 queues it again and is stopped just after that took effect: run 3
+    # settles row 1 again, around the time of its second queuing, and follows the job it made
+    {1: "before", 2: "after"},
+    # run 1 loses row 1's queuing, run 2 loses its second: run 3 finds no job of either and queues it
+    {1: "before", 2: "before"},
+], ids=["another-row-in-flight", "a-queuing-sent-again-in-flight", "a-queuing-lost-twice"])
+def test_queuings_stopped_exactly_in_flight_are_settled_without_a_second_job(tmp_path, kills):
+    rows = 4
+    with Emulator() as server:
+        killer = _KillAtQueuing(server, kills)
+        sales = server.refs["workflow:sales"]
+        frame = ax.add_record_id(pd.DataFrame({"workflowId": [sales] * rows}))
+        spec = {"url": server.url, "keys": list(server.curator), "journal": str(tmp_path / "j.journal"),
+                "input": str(ax.write_frame(frame, tmp_path / "jobs.csv")), "output": str(tmp_path / "out.csv")}
+        script = tmp_path / "resumable.py"
+        script.write_text(SCRIPT)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AXFRAME_")}
+        for run in range(len(kills) + 1):
+            process = subprocess.Popen([sys.executable, str(script), "jobs", json.dumps(spec)], env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            killer.pid = process.pid
+            _, err = process.communicate(timeout=120)
+            if run < len(kills):
+                assert process.returncode == -signal.SIGKILL, err.decode()[-2000:]
+            else:
+                assert process.returncode == 0, err.decode()[-2000:]
+        success, failure = _outputs(tmp_path / "out.csv")
+        _every_row_once(success, failure, rows)
+        assert failure.empty, failure[["ErrorType", "Error"]].to_dict("records")
+        jobs = [j for j in server.state.jobs.values() if j["appId"] == sales]
+        assert len(jobs) == rows and sorted(success["JobId"]) == sorted(j["id"] for j in jobs)
