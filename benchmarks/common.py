@@ -11,7 +11,6 @@ per-round ratios and their spread (lowest and highest round).
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import os
@@ -20,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import tracemalloc
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -171,28 +169,6 @@ def paired(ours: Sequence[float], theirs: Sequence[float]) -> Spread:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
-
-
-# kept for benchmarks/client.py until its families move to their own modules
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - started, value
-
-
-def peak_memory(fn: Callable[[], Any]) -> tuple[float, int, Any]:
-    """Seconds and the peak of Python allocations (tracemalloc) while *fn* runs."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        started = time.perf_counter()
-        value = fn()
-        elapsed = time.perf_counter() - started
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return elapsed, peak, value
-
 
 
 # --------------------------------------------------------------------------
