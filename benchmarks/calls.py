@@ -64,20 +64,23 @@ RIVALS = [
 ]
 
 
-def _factories(emu: EmulatorProcess, token: str, processes: int) -> dict[str, tuple[str, Callable[[], Side]]]:
-    """Every side by name: the distribution it needs ("" for none) and how to build it."""
+def _factories(emu: EmulatorProcess, token: str, processes: int) -> dict[str, tuple[str, str, Callable[[], Side]]]:
+    """Every side by name: the distribution it needs ("" for none), its label if it can be skipped, its maker."""
     url, key = emu.url, emu.curator
-    made: dict[str, tuple[str, Callable[[], Side]]] = {}
+    made: dict[str, tuple[str, str, Callable[[], Side]]] = {}
     for width in (16, 1):
-        made[f"axframe-{width}"] = ("", partial(AxframeSide, url, key, width))
-        made[f"requests-{width}"] = ("", partial(RequestsSide, url, token, width))
-        made[f"httpx-{width}"] = ("httpx", partial(HttpxSide, url, token, width))
-        made[f"minimal-{width}"] = ("", partial(MinimalSide, url, token, width))
-        made[f"alteryx-server-py-{width}"] = ("alteryx-server-py", partial(peers.AlteryxServerPySide, url, key, width))
-        made[f"swagger-{width}"] = ("mcp-server-alteryx", partial(peers.SwaggerClientSide, url, key, width))
-    made["alteryx-server-py-async-16"] = ("alteryx-server-py", partial(peers.AlteryxServerPyAsyncSide, url, key, 16))
-    made["requests-trust-env"] = ("", partial(RequestsSide, url, token, 1, trust_env=True))
-    made["ceiling"] = ("", partial(CeilingSide, url, token, processes))
+        made[f"axframe-{width}"] = ("", "", partial(AxframeSide, url, key, width))
+        made[f"requests-{width}"] = ("", "", partial(RequestsSide, url, token, width))
+        made[f"httpx-{width}"] = ("httpx", HttpxSide.describe(width), partial(HttpxSide, url, token, width))
+        made[f"minimal-{width}"] = ("", "", partial(MinimalSide, url, token, width))
+        made[f"alteryx-server-py-{width}"] = ("alteryx-server-py", peers.AlteryxServerPySide.describe(width),
+                                              partial(peers.AlteryxServerPySide, url, key, width))
+        made[f"swagger-{width}"] = ("mcp-server-alteryx", peers.SwaggerClientSide.describe(width),
+                                    partial(peers.SwaggerClientSide, url, key, width))
+    made["alteryx-server-py-async-16"] = ("alteryx-server-py", peers.AlteryxServerPyAsyncSide.describe(16),
+                                          partial(peers.AlteryxServerPyAsyncSide, url, key, 16))
+    made["requests-trust-env"] = ("", "", partial(RequestsSide, url, token, 1, trust_env=True))
+    made["ceiling"] = ("", "", partial(CeilingSide, url, token, processes))
     return made
 
 
@@ -110,17 +113,18 @@ def _rate(runs: Runs, name: str) -> str:
     return f"{median(runs.rates[name]):,.0f}/s"
 
 
-def call_figures(runs: Runs, sides: dict[str, Side], skipped: dict[str, str]) -> list[Figure]:
+def call_figures(runs: Runs, sides: dict[str, Side], skipped: dict[str, tuple[str, str]]) -> list[Figure]:
     figures = []
     sized = f"{runs.calls} calls x {runs.rounds} rounds"
     for rival in RIVALS:
         ours = sides[rival.ours]
-        label = sides[rival.name].label if rival.name in sides else rival.name
         target = f">= {rival.target}" if rival.target else ""
         prefix = f"{runs.kind}: {ours.label}"
         if rival.name in skipped:
-            figures.append(Figure.skip(CALLS, f"{prefix} / {rival.name}", skipped[rival.name], target))
+            label, reason = skipped[rival.name]
+            figures.append(Figure.skip(CALLS, f"{prefix} / {label}", reason, target))
             continue
+        label = sides[rival.name].label
         ratio = paired(runs.rates[rival.ours], runs.rates[rival.name])
         if rival.name == "ceiling":
             measure_text = f"{prefix}: fraction of {label}"
@@ -158,11 +162,11 @@ def calls_at_zero(emu: EmulatorProcess, calls: int = 1000, rounds: int = 5, proc
     token = emu.token()
     collection = emu.create_collection(token, "bench-get")
     sides: dict[str, Side] = {}
-    skipped: dict[str, str] = {}
-    for name, (needs, make) in _factories(emu, token, processes).items():
+    skipped: dict[str, tuple[str, str]] = {}  # name -> (label, reason)
+    for name, (needs, label, make) in _factories(emu, token, processes).items():
         reason = peers.missing(needs) if needs else ""
         if reason:
-            skipped[name] = reason
+            skipped[name] = (label, reason)
         else:
             sides[name] = make()
     try:

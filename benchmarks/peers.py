@@ -64,13 +64,16 @@ def version(distribution: str) -> str:
 
 
 class AlteryxServerPySide(Side):
+    @staticmethod
+    def describe(width: int) -> str:
+        return "alteryx-server-py sync client, one call at a time" if width == 1 else \
+            f"alteryx-server-py sync client on a thread pool of {width}"
+
     def __init__(self, url: str, key: tuple[str, str], width: int):
         import pydantic
         from alteryx_server_py import AlteryxClient
 
-        label = "alteryx-server-py sync client, one call at a time" if width == 1 else \
-            f"alteryx-server-py sync client on a thread pool of {width}"
-        super().__init__(f"alteryx-server-py-{width}", label, width)
+        super().__init__(f"alteryx-server-py-{width}", self.describe(width), width)
         self.refused_answer = pydantic.ValidationError
         self.client = AlteryxClient(base_url=url, client_id=key[0], client_secret=key[1])
 
@@ -90,12 +93,15 @@ class AlteryxServerPySide(Side):
 
 
 class AlteryxServerPyAsyncSide(Side):
+    @staticmethod
+    def describe(width: int) -> str:
+        return f"alteryx-server-py async client, a semaphore of {width}"
+
     def __init__(self, url: str, key: tuple[str, str], width: int):
         import pydantic
         from alteryx_server_py import AsyncAlteryxClient
 
-        super().__init__(f"alteryx-server-py-async-{width}",
-                         f"alteryx-server-py async client, a semaphore of {width}", width)
+        super().__init__(f"alteryx-server-py-async-{width}", self.describe(width), width)
         self.refused_answer = pydantic.ValidationError
         self.loop = AsyncLoop()
 
@@ -125,12 +131,15 @@ class AlteryxServerPyAsyncSide(Side):
 
 
 class SwaggerClientSide(Side):
+    @staticmethod
+    def describe(width: int) -> str:
+        return "mcp-server-alteryx's generated client, one call at a time" if width == 1 else \
+            f"mcp-server-alteryx's generated client on a thread pool of {width}"
+
     def __init__(self, url: str, key: tuple[str, str], width: int):
         import src.server_client as generated
 
-        label = "mcp-server-alteryx's generated client, one call at a time" if width == 1 else \
-            f"mcp-server-alteryx's generated client on a thread pool of {width}"
-        super().__init__(f"swagger-{width}", label, width)
+        super().__init__(f"swagger-{width}", self.describe(width), width)
         configuration = generated.Configuration()
         configuration.host = url
         configuration.client_id, configuration.client_secret = key

@@ -170,10 +170,14 @@ class RequestsSide(Side):
 
 
 class HttpxSide(Side):
+    @staticmethod
+    def describe(width: int) -> str:
+        return f"httpx async, a semaphore of {width}"
+
     def __init__(self, url: str, token: str, width: int):
         import httpx
 
-        super().__init__(f"httpx-{width}", f"httpx async, a semaphore of {width}", width)
+        super().__init__(f"httpx-{width}", self.describe(width), width)
         self.base = f"{url}/v3/collections"
         self.loop = AsyncLoop()
         limits = httpx.Limits(max_connections=width, max_keepalive_connections=width)
