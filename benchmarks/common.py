@@ -1,21 +1,26 @@
-"""Shared pieces of the benchmarks: an emulator in its own process, tokens, timing, memory.
+"""Shared pieces of the benchmarks: an emulator in its own process, timing in interleaved rounds, the table.
 
 The emulator always runs in a separate process, so that the client under test
-and the emulator do not share an interpreter (or its GIL).  Every figure the
-suite reports is a ratio of two measurements taken in the same run.
+and the emulator do not share an interpreter (or its GIL).  Every comparison
+the suite reports is a ratio of measurements taken in the same run, in
+interleaved rounds (:func:`interleaved`: each round runs every side once, in
+an order that rotates and reverses from round to round, so that the noise of
+a shared machine falls on every side alike), summarised by the median of the
+per-round ratios and their spread (lowest and highest round).
 """
 
 from __future__ import annotations
 
-import gc
 import json
+import math
+import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
-import tracemalloc
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import requests
 
@@ -82,42 +87,130 @@ class EmulatorProcess:
         r.raise_for_status()
         return r.json()["access_token"]
 
+    def create_collection(self, token: str, name: str) -> str:
+        """A collection made with plain ``requests``, for the GET benchmarks to read; its id."""
+        r = requests.post(f"{self.url}/v3/collections", json={"name": name}, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+        r.raise_for_status()
+        return r.json()
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
+    def route_count(self, route: str) -> int:
+        """How many calls of *route* the emulator has answered (its own count, whoever sent them)."""
+        return self.stats()["routes"].get(route, 0)
+
+
+# --------------------------------------------------------------------------
+# timing
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """One timed run: wall seconds, process CPU seconds of this (the client's) process, and its value."""
+
+    wall: float
+    cpu: float
+    value: Any = None
+
+
+def measure(fn: Callable[[], Any]) -> Sample:
+    """Run *fn* once; wall time (``perf_counter``) and this process's CPU time (``process_time``, all threads).
+
+    The emulator is another process, so the CPU time is the client's alone.
+    """
+    cpu, wall = time.process_time(), time.perf_counter()
     value = fn()
-    return time.perf_counter() - started, value
+    return Sample(time.perf_counter() - wall, time.process_time() - cpu, value)
 
 
-def peak_memory(fn: Callable[[], Any]) -> tuple[float, int, Any]:
-    """Seconds and the peak of Python allocations (tracemalloc) while *fn* runs."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        started = time.perf_counter()
-        value = fn()
-        elapsed = time.perf_counter() - started
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return elapsed, peak, value
+def round_order(names: Sequence[str], round_: int) -> list[str]:
+    """The order of *names* in round *round_*: round *r* starts with ``names[r]`` (cyclically), and goes
+    forwards in even rounds, backwards in odd ones, so that every side takes every position in turn."""
+    n = len(names)
+    if not n:
+        return []
+    first = round_ % n
+    if round_ % 2 == 0:
+        return [names[(first + i) % n] for i in range(n)]
+    return [names[(first - i) % n] for i in range(n)]
+
+
+def interleaved(names: Sequence[str], rounds: int, run_one: Callable[[str, int], Sample]) -> dict[str, list[Sample]]:
+    """``run_one(name, round)`` for every name in every round, in :func:`round_order`; the samples by name."""
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
+    for round_ in range(rounds):
+        for name in round_order(names, round_):
+            samples[name].append(run_one(name, round_))
+    return samples
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The median of some per-round values, with the lowest and highest."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> "Spread":
+        return cls(statistics.median(values), min(values), max(values))
+
+    def text(self, unit: str = "") -> str:
+        """``low–high``, or nothing when they read the same (one round)."""
+        low, high = _num(self.low), _num(self.high)
+        return "" if low == high else f"{low}{unit}–{high}{unit}"
+
+
+def paired(ours: Sequence[float], theirs: Sequence[float]) -> Spread:
+    """Per-round ratios ``ours[r] / theirs[r]`` of two sides measured in the same rounds."""
+    return Spread.of([a / b for a, b in zip(ours, theirs)])
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+# --------------------------------------------------------------------------
+# the table
+# --------------------------------------------------------------------------
+
+
+def _num(value: float) -> str:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return str(value)
+    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
 @dataclass
 class Figure:
-    """One line of the results table."""
+    """One line of the results table.
+
+    *holds* is ``None`` for a figure without a target (context); *skipped*
+    says why a figure could not be measured (it then neither holds nor fails).
+    """
 
     benchmark: str
     measure: str
     value: float
-    target: str
-    holds: bool | None
+    target: str = ""
+    holds: bool | None = None
     detail: str = ""
     unit: str = ""
+    spread: Spread | None = None
+    skipped: str = ""
+
+    @classmethod
+    def skip(cls, benchmark: str, measure: str, reason: str, target: str = "") -> "Figure":
+        return cls(benchmark, measure, math.nan, target, None, skipped=reason)
 
     def row(self) -> list[str]:
+        if self.skipped:
+            return [self.benchmark, self.measure, "skipped", "", self.target or "-", "skipped", self.skipped]
         mark = "n/a" if self.holds is None else ("yes" if self.holds else "NO")
-        return [self.benchmark, self.measure, f"{self.value:,.3g}{self.unit}", self.target, mark, self.detail]
+        spread = self.spread.text(self.unit) if self.spread else ""
+        return [self.benchmark, self.measure, f"{_num(self.value)}{self.unit}", spread, self.target or "-", mark,
+                self.detail]
 
 
 @dataclass
@@ -132,13 +225,40 @@ class Report:
         return all(f.holds is not False for f in self.figures)
 
     def table(self) -> str:
-        header = ["benchmark", "measure", "value", "target", "holds", "detail"]
-        rows = [header] + [f.row() for f in self.figures]
+        """The figures as a Markdown table, grouped by their benchmark's number (in the order measured within)."""
+        header = ["benchmark", "measure", "value", "spread", "target", "holds", "detail"]
+        ordered = sorted(self.figures, key=lambda f: int(f.benchmark.split()[0]) if f.benchmark[:1].isdigit() else 99)
+        rows = [header] + [f.row() for f in ordered]
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
         lines.insert(1, "| " + " | ".join("-" * w for w in widths) + " |")
         return "\n".join(lines)
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
+# --------------------------------------------------------------------------
+# the machine's load
+# --------------------------------------------------------------------------
+
+
+class LoadMonitor:
+    """Samples the 1-minute load average every few seconds while the suite runs (a daemon thread)."""
+
+    def __init__(self, every: float = 5.0):
+        self.samples = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> str:
+        """Stop; a note for the table's header."""
+        self._stop.set()
+        self.samples.append(os.getloadavg()[0])
+        return (f"load average (1 min) {self.samples[0]:.1f} at the start, {min(self.samples):.1f}–"
+                f"{max(self.samples):.1f} during the run (median {median(self.samples):.1f}), "
+                f"{self.samples[-1]:.1f} at the end, on {os.cpu_count()} cores")
+
+

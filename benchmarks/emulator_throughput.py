@@ -1,12 +1,18 @@
-"""How many requests per second the emulator serves on this machine.
+"""The emulator's own ceiling: calls per second it serves when its clients cost next to nothing.
 
-Starts the emulator in a separate process, then sends a simple authenticated
-GET (``/v3/usergroups``) over keep-alive connections from this process: with
-``requests`` from 1 and 4 client threads, and with a bare socket client that
-costs next to nothing, which shows the emulator's own ceiling.  This is what
-the client benchmarks rely on: the emulator must not be their bottleneck.
+Several worker processes (:mod:`benchmarks.minimal`), each with one keep-alive
+``http.client`` connection, share a batch of calls; the ceiling is the batch
+over the time from the first worker's start to the last one's end.  Processes,
+not threads, so that no client interpreter (or its GIL) limits the figure: what
+is left is the emulator.  On two cores the clients still take some CPU from the
+emulator, which makes the figure a lower bound of the emulator's capacity, and
+a fair ceiling for a client that runs on the same machine.
 
-    python benchmarks/emulator_throughput.py [--seconds 3]
+The suite measures this ceiling as one more side of its interleaved rounds
+(:mod:`benchmarks.calls`), so that it sees the same noise as the clients.  On
+its own::
+
+    python benchmarks/emulator_throughput.py [--calls 4000] [--processes 2 4 8]
 """
 
 from __future__ import annotations
@@ -14,91 +20,74 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
+from pathlib import Path
 
-import requests
+if __package__ in (None, ""):  # run as a script: python benchmarks/emulator_throughput.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.minimal import CREATE, GET  # noqa: E402
 
-def start_emulator() -> tuple[subprocess.Popen, dict]:
-    proc = subprocess.Popen([sys.executable, "-m", "axframe.emulator", "--port", "0", "--json"],
-                            stdout=subprocess.PIPE, text=True)
-    info = json.loads(proc.stdout.readline())
-    return proc, info
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def token(info: dict) -> str:
-    key, secret = info["curator"]
-    r = requests.post(info["url"] + "/oauth2/token",
-                      data={"grant_type": "client_credentials", "client_id": key, "client_secret": secret}, timeout=10)
-    r.raise_for_status()
-    return r.json()["access_token"]
+class CeilingWorkers:
+    """*processes* :func:`benchmarks.minimal.worker` processes, started once and fed batches of calls."""
+
+    def __init__(self, url: str, token: str, processes: int):
+        self.procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.minimal", url, token], cwd=ROOT,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                      for _ in range(processes)]
+        for proc in self.procs:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                self.close()
+                raise RuntimeError("a ceiling worker did not start")
+
+    def calls(self, kind: str, targets: list[str]) -> tuple[float, int]:
+        """Seconds from the first start to the last end, and the calls answered 200."""
+        for i, proc in enumerate(self.procs):
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps({"kind": kind, "targets": targets[i::len(self.procs)]}) + "\n")
+            proc.stdin.flush()
+        answers = [json.loads(proc.stdout.readline()) for proc in self.procs if proc.stdout is not None]
+        return (max(a["ended"] for a in answers) - min(a["started"] for a in answers),
+                sum(a["ok"] for a in answers))
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.stdin:
+                proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                proc.kill()
 
 
-def run(info: dict, bearer: str, threads: int, seconds: float) -> float:
-    counts = [0] * threads
-    stop = time.perf_counter() + seconds
-    url = info["url"] + "/v3/usergroups"
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.common import EmulatorProcess
 
-    def worker(i: int) -> None:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {bearer}"
-        n = 0
-        while time.perf_counter() < stop:
-            r = session.get(url, timeout=10)
-            assert r.status_code == 200
-            n += 1
-        counts[i] = n
-
-    started = time.perf_counter()
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return sum(counts) / (time.perf_counter() - started)
-
-
-def run_raw(info: dict, bearer: str, seconds: float) -> float:
-    """One keep-alive connection, a hand-written request, minimal parsing."""
-    hostport = info["url"].split("//", 1)[1].split("/", 1)[0]
-    host, port = hostport.rsplit(":", 1)
-    request = (f"GET /webapi/v3/usergroups HTTP/1.1\r\nHost: {hostport}\r\n"
-               f"Authorization: Bearer {bearer}\r\n\r\n").encode()
-    n = 0
-    with socket.create_connection((host, int(port))) as sock, sock.makefile("rb") as stream:
-        started = time.perf_counter()
-        while time.perf_counter() - started < seconds:
-            sock.sendall(request)
-            assert stream.readline().split()[1] == b"200"
-            length = 0
-            while (line := stream.readline()) != b"\r\n":
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            stream.read(length)
-            n += 1
-        return n / (time.perf_counter() - started)
-
-
-def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
-    args = parser.parse_args()
-    proc, info = start_emulator()
-    try:
-        bearer = token(info)
-        print(f"emulator {info['url']} (separate process), machine: {os.cpu_count()} cores")
-        for threads in (1, 4):
-            rate = run(info, bearer, threads, args.seconds)
-            print(f"  requests, {threads} client thread(s), keep-alive GET /v3/usergroups: {rate:,.0f} requests/s")
-        rate = run_raw(info, bearer, args.seconds)
-        print(f"  bare socket client, 1 connection, same GET:                 {rate:,.0f} requests/s")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    parser.add_argument("--calls", type=int, default=4000, help="calls per measurement")
+    parser.add_argument("--processes", type=int, nargs="+", default=[2, 4, 8], help="worker processes to try")
+    args = parser.parse_args(argv)
+    with EmulatorProcess(seed="empty") as emu:
+        token = emu.token()
+        collection = emu.create_collection(token, "ceiling")
+        print(f"emulator {emu.url} (separate process), machine: {os.cpu_count()} cores")
+        for processes in args.processes:
+            workers = CeilingWorkers(emu.url, token, processes)
+            try:
+                for kind in (GET, CREATE):
+                    targets = [collection] * args.calls if kind == GET else \
+                        [f"ceiling-{processes}-{i}" for i in range(args.calls)]
+                    seconds, ok = workers.calls(kind, targets)
+                    print(f"  {processes} processes x 1 keep-alive http.client connection, {kind:6}: "
+                          f"{ok / seconds:,.0f} calls/s ({ok} of {args.calls} answered 200)")
+            finally:
+                workers.close()
     return 0
 
 

@@ -5,16 +5,53 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from benchmarks import peers
+from benchmarks.common import Figure, Report, Spread, round_order
+
 from .conftest import ROOT
+
+GROUPS = ("1 calls at 0 ms", "2 client CPU per call", "3 latency-bound bulk", "4 token economy", "5 dry run",
+          "6 large listing", "7 jobs", "8 finding the pace", "8 finding the pace, under load")
+ROWS = ("a requests pool of 16, trust_env=False", "httpx async", "alteryx-server-py sync client on a thread pool of 16",
+        "alteryx-server-py async client", "alteryx-server-py sync client, one call at a time",
+        "mcp-server-alteryx", "fraction of the emulator's ceiling", "calls/s", "(process CPU per call)",
+        "time / latency limit", "the old '15x'", "the old '1.3x plain requests'", "time per row",
+        "peak memory per row (tracemalloc)", "peak memory per row (RSS growth)",
+        "peak memory / baseline (tracemalloc", "peak memory / baseline (RSS", "0 ms: auto / best fixed",
+        "K=4: auto / best fixed", "K=32: auto / best fixed", "429s per 1,000 rows")
 
 
 def test_benchmarks_run_at_a_tiny_size(tmp_path):
     output = tmp_path / "results.md"
-    done = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--output", str(output)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--under-load", "busy:1",
+                           "--output", str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode in (0, 1), done.stderr  # 1: a target missed, which tiny sizes may do
     table = output.read_text()
-    for group in ("1 overhead per row", "2 latency-bound bulk", "3 token economy", "4 large listing", "5 jobs",
-                  "6 finding the pace"):
-        assert group in table, group
-    assert "| yes " in table
+    for text in GROUPS + ROWS:
+        assert text in table, text
+    assert "| yes " in table and "Machine load:" in table
+    for distribution in ("alteryx-server-py", "mcp-server-alteryx", "httpx"):
+        if peers.missing(distribution):  # without the bench extra its rows say so, never vanish
+            assert "skipped: pip install -e '.[bench]'" in table
+            assert f"({distribution} is not installed)" in table
+
+
+def test_a_missing_peer_is_a_skipped_row_that_neither_holds_nor_fails(monkeypatch):
+    monkeypatch.setitem(peers.PEERS, "httpx", "no_such_module_for_the_test")
+    reason = peers.missing("httpx")
+    assert reason.startswith("skipped: pip install -e '.[bench]'")
+    report = Report([Figure.skip("1 calls at 0 ms", "GET: axframe / httpx", reason, ">= 1.3")])
+    assert report.ok and "| skipped |" in report.table() and reason in report.table()
+
+
+def test_rounds_rotate_and_reverse_so_no_side_always_goes_first():
+    orders = [round_order("ABCD", r) for r in range(4)]
+    assert orders == [list("ABCD"), list("BADC"), list("CDAB"), list("DCBA")]
+    for side in "ABCD":  # every side takes every position once in four rounds
+        assert sorted(order.index(side) for order in orders) == [0, 1, 2, 3]
+
+
+def test_a_spread_is_its_median_lowest_and_highest():
+    spread = Spread.of([1.0, 3.0, 2.0])
+    assert (spread.median, spread.low, spread.high) == (2.0, 1.0, 3.0)
+    assert Spread.of([2.0]).text() == ""
