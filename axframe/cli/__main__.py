@@ -1,0 +1,7 @@
+"""``python -m axframe.cli``: the ``axframe`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
