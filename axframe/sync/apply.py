@@ -17,7 +17,7 @@ import functools
 import json
 import threading
 import time
-from typing import Any, Callable, Generator
+from typing import Any, Callable, Generator, Sequence
 
 import pandas as pd
 
@@ -70,10 +70,14 @@ class _Ids:
 class _Apply:
     """The programs of one apply: what they share, and the calls each kind of change makes."""
 
-    def __init__(self, conn: Connection, options: PlanOptions, snap: Snapshot):
+    def __init__(self, conn: Connection, options: PlanOptions, snap: Snapshot, changes: Sequence[Change] = ()):
         self.conn = conn
         self.options = options
+        self.snap = snap
         self.ids = _Ids(snap)
+        # memberships this plan removes itself (before the users they hold: removals run members first)
+        self.leaving = {(_fold(c.key.get("group")), _fold(c.key.get("user"))) for c in changes
+                        if c.sheet == "GroupMembers" and c.action == "remove"}
         self.now = {spec.name: _rows(spec, frame, "the current") for spec in SHEETS
                     for frame in [workbook_of(snap)[spec.name]]}
 
@@ -165,10 +169,19 @@ def _user_remove(run: _Apply, c: Change) -> list[Step_]:
     if not run.options.delete_users:
         return [lambda: ("users.deactivate", {"userId": run.need("user", c.key["email"])}, None, None)]
     user, heir = run.need("user", c.key["email"]), run.need("user", run.options.transfer_to)
-    return [lambda: ("users.transfer_assets", {"userId": user}, {"ownerId": heir, "transferWorkflows": True,
+    # a Server deletes no one who is still in a user group: out of each first
+    groups = [g["id"] for g in run.snap.groups if user in (g.get("memberIds") or [])
+              and (_fold(g.get("name")), _fold(c.key["email"])) not in run.leaving]
+    leave: list[Step_] = [functools.partial(_leave, group, user) for group in groups]
+    return [*leave,
+            lambda: ("users.transfer_assets", {"userId": user}, {"ownerId": heir, "transferWorkflows": True,
                                                                   "transferSchedules": True,
                                                                   "transferCollections": True}, None),
             lambda: ("users.delete", {"userId": user}, None, None)]
+
+
+def _leave(group: str, user: str) -> Call_:
+    return "usergroups.remove_user", {"userGroupId": group, "userId": user}, None, None
 
 
 def _group_create(run: _Apply, c: Change) -> list[Step_]:
@@ -374,9 +387,12 @@ def apply(conn: Connection, plan: Plan | pd.DataFrame, *, force: bool = False, j
         raise ConfigurationError("the plan is blocked: " + "; ".join(plan.blocked))
     changes = plan.changes()
     pending = [i for i, c in enumerate(changes) if c.action in ("create", "update", "remove")]
-    snap = read_server(conn, max_workers=max_workers, progress=progress,
-                       kinds=kinds_of({changes[i].sheet for i in pending}))
-    run = _Apply(conn, plan.options, snap)
+    kinds = kinds_of({changes[i].sheet for i in pending})
+    if plan.options.delete_users and any(changes[i].sheet == "Users" and changes[i].action == "remove"
+                                         for i in pending):
+        kinds.add("groups")  # the groups a deleted user leaves first
+    snap = read_server(conn, max_workers=max_workers, progress=progress, kinds=kinds)
+    run = _Apply(conn, plan.options, snap, changes)
     options = RunOptions(max_workers, progress, journal)
     parts: list[Result] = []
     for phase in _phases(plan):

@@ -40,7 +40,7 @@ from .workbook import Workbook, workbook_of
 
 __all__ = ["Change", "Plan", "PlanOptions", "compare", "plan", "PLAN_COLUMNS"]
 
-PLAN_COLUMNS = ("Sheet", "Key", "Action", "Changes", "Note", "KeyJSON", "Before", "After")
+PLAN_COLUMNS = ("Sheet", "Key", "Action", "Changes", "Note", "KeyJSON", "Before", "After", "Plan")
 _SYMBOL = {"create": "+", "update": "~", "remove": "-", "unchanged": " ", "missing": "!", "skipped": "!"}
 _KINDS_READ = {"Users": "users", "UserGroups": "groups", "GroupMembers": "groups", "Collections": "collections",
                "CollectionUsers": "collections", "CollectionGroups": "collections",
@@ -251,7 +251,8 @@ class Plan:
         ``RecordID``, ``Sheet``, ``Key``, ``Action`` (create, update, remove, unchanged; missing or
         skipped when it cannot or must not be made), ``Changes`` (``field: before -> after``...),
         ``Note``, and for :func:`apply` the key, the state planned against and the desired row as
-        JSON text (``KeyJSON``, ``Before``, ``After``).
+        JSON text (``KeyJSON``, ``Before``, ``After``), and on every row the plan's options and
+        what blocks it (``Plan``, JSON), so that a plan read back from its file is applied as made.
     blocked : list of str
         Why the plan may not be applied without ``force`` (a prune over ``max_prune``).
     options : PlanOptions
@@ -266,16 +267,19 @@ class Plan:
 
     @classmethod
     def of(cls, changes: list[Change], current: Workbook, options: PlanOptions, reads: int = 0) -> "Plan":
+        blocked = _blocked(changes, current, options)
+        about = _about(options, blocked)  # on every row: a plan filtered in a spreadsheet still carries it
         rows = [{"RecordID": i, "Sheet": c.sheet, "Key": c.key_text(), "Action": c.action,
                  "Changes": "; ".join(f"{f}: {_shown(b)} -> {_shown(a)}" for f, (b, a) in c.fields.items()),
                  "Note": c.note, "KeyJSON": json.dumps(c.key, ensure_ascii=False),
                  "Before": json.dumps(c.before, ensure_ascii=False, default=str),
-                 "After": json.dumps(c.after, ensure_ascii=False, default=str)} for i, c in enumerate(changes, start=1)]
+                 "After": json.dumps(c.after, ensure_ascii=False, default=str), "Plan": about}
+                for i, c in enumerate(changes, start=1)]
         frame = pd.DataFrame(rows, columns=["RecordID", *PLAN_COLUMNS])
         frame["RecordID"] = frame["RecordID"].astype("int64")
         for column in PLAN_COLUMNS:
             frame[column] = frame[column].astype(object)
-        return cls(frame, _blocked(changes, current, options), options, reads)
+        return cls(frame, blocked, options, reads)
 
     @classmethod
     def read(cls, frame: pd.DataFrame, options: PlanOptions = PlanOptions()) -> "Plan":
@@ -284,7 +288,17 @@ class Plan:
         if missing:
             raise ConfigurationError(f"this is not a plan: it has no {', '.join(missing)} column (write one with "
                                      "axframe plan)")
-        return cls(frame.reset_index(drop=True), [], options)
+        frame = frame.reset_index(drop=True)
+        if "Plan" not in frame.columns:  # a plan written before plans carried their options
+            return cls(frame, [], options)
+        abouts = {str(v) for v in frame["Plan"] if isinstance(v, str) and v.strip()}
+        if len(abouts) > 1:
+            raise ConfigurationError("these rows come from more than one plan (their Plan columns differ); "
+                                     "apply each plan on its own")
+        if not abouts:
+            return cls(frame, [], options)
+        read, blocked = _read_about(abouts.pop())
+        return cls(frame, blocked, read, 0)
 
     def changes(self) -> list[Change]:
         """The plan's rows as changes."""
@@ -337,6 +351,25 @@ class Plan:
         blocked = "".join(f"<p><b>blocked:</b> {b}</p>" for b in self.blocked)
         return f"<p><b>{self.diff().splitlines()[-1 - len(self.blocked)]}</b></p>{blocked}" + \
             (shown.to_html(index=False) if len(shown) else "<p>nothing to change</p>")
+
+
+def _about(options: PlanOptions, blocked: list[str]) -> str:
+    """The plan's options and what blocks it, as the JSON text its file carries."""
+    return json.dumps({"prune": options.prune, "delete_users": options.delete_users,
+                       "transfer_to": options.transfer_to, "me": options.me, "max_prune": options.max_prune,
+                       "blocked": blocked}, ensure_ascii=False)
+
+
+def _read_about(text: str) -> tuple[PlanOptions, list[str]]:
+    try:
+        about = json.loads(text)
+        options = PlanOptions(bool(about["prune"]), bool(about["delete_users"]), about["transfer_to"], about["me"],
+                              float(about["max_prune"]))
+        blocked = [str(b) for b in about["blocked"]]
+    except (ValueError, KeyError, TypeError):
+        raise ConfigurationError("the plan's Plan column is not what axframe plan wrote; make the plan again") \
+            from None
+    return options, blocked
 
 
 def _shown(value: Any) -> str:

@@ -125,9 +125,8 @@ def test_deleting_a_user_needs_someone_to_receive_their_assets(server, conn):
     owned_before = [w for w in server.state.workflows.values() if w["ownerId"] == server.refs["user:omar"]]
     result = ax.apply(conn, plan)
     omar = [u for u in server.state.users.values() if u["email"] == "omar.ops@example.com"]
-    assert not omar or result.failure.shape[0] == 1  # deleted, or the Server said why not (a group, say)
-    if not omar:
-        assert all(server.state.workflows[w["id"]]["ownerId"] == server.refs["user:ana"] for w in owned_before)
+    assert not omar, result.failure[["Key", "Error"]].to_dict("records")  # deleted (out of their groups first)
+    assert all(server.state.workflows[w["id"]]["ownerId"] == server.refs["user:ana"] for w in owned_before)
 
 
 def test_a_prune_over_the_threshold_is_blocked_until_forced(server, conn):
@@ -154,6 +153,44 @@ def test_a_plan_survives_a_file_and_is_applied_from_it(server, conn, tmp_path):
     path = ax.write_frame(plan.frame, tmp_path / "plan.xlsx")
     result = ax.apply(conn, ax.read_frame(path))
     assert result.failure.empty and any(g["name"] == "From A File" for g in server.state.groups.values())
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv", ".parquet"])
+def test_a_blocked_plan_stays_blocked_in_its_file(server, conn, tmp_path, suffix):
+    plan = ax.plan(conn, {"UserGroups": pd.DataFrame({"name": ["Operations"], "role": ["Member"]})}, prune=True)
+    assert plan.blocked
+    written = ax.write_frame(plan.frame, tmp_path / f"plan{suffix}")
+    read = ax.read_frame(written if suffix != ".csv" else tmp_path / "plan.csv")
+    with pytest.raises(ax.ConfigurationError, match="blocked"):
+        ax.apply(conn, read)
+    assert len(server.state.groups) == 3  # nothing was sent
+    # filtered in a spreadsheet, a plan still carries its options on every row
+    kept = read[read["Action"] != "unchanged"]
+    with pytest.raises(ax.ConfigurationError, match="blocked"):
+        ax.apply(conn, kept)
+    forced = ax.apply(conn, kept, force=True)
+    assert forced.failure.empty and len(server.state.groups) == 1
+
+
+def test_a_plan_read_back_deletes_users_as_planned(server, conn, tmp_path):
+    users = ax.export(conn)["Users"]
+    keep = users[users["email"] != "mia.member@example.com"]
+    plan = ax.plan(conn, {"Users": keep}, prune=True, delete_users=True, transfer_to="ana.artisan@example.com",
+                   me="ada.admin@example.com")
+    read = ax.read_frame(ax.write_frame(plan.frame, tmp_path / "plan.xlsx"))
+    result = ax.apply(conn, read)
+    assert result.failure.empty, result.failure[["Key", "Error"]].to_dict("records")
+    assert not [u for u in server.state.users.values() if u["email"] == "mia.member@example.com"]  # deleted,
+    # not deactivated: the options of the plan came back with it
+
+
+def test_rows_of_two_plans_are_not_applied_as_one(server, conn):
+    one = ax.plan(conn, {"UserGroups": pd.DataFrame({"name": ["New One"], "role": ["Viewer"]})})
+    two = ax.plan(conn, {"UserGroups": pd.DataFrame({"name": ["New Two"], "role": ["Viewer"]})}, prune=True,
+                  force=True)
+    mixed = pd.concat([one.frame, two.frame], ignore_index=True)
+    with pytest.raises(ax.ConfigurationError, match="more than one plan"):
+        ax.apply(conn, mixed)
 
 
 def test_diff_of_two_servers_by_name(tmp_path):
