@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import catalogue
 from ..errors import UsageError
-from .common import (Lines, Out, add_connection_options, add_progress_options, connect, default_output,
+from .common import (Lines, Out, add_connection_options, add_overwrite_option, claim, add_progress_options, connect, default_output,
                      dry_run_connection, interactive, report, workers_option)
 
 __all__ = ["add_commands", "cmd_run"]
@@ -44,6 +44,7 @@ def _add_run_options(parser: argparse.ArgumentParser, macro: str) -> None:
                         help="where results go: .xlsx (one workbook: Success, Failure, Summary) or .csv/.parquet "
                              "(two files: NAME.success.EXT and NAME.failure.EXT); default: next to the input, "
                              "named after it (and the sheet; dry runs: NAME.dry-run...)")
+    add_overwrite_option(parser)
     parser.add_argument("--contract-columns", nargs="+", metavar="COLUMN",
                         help="build the body from these columns (dotted names nest) instead of a 'contract' column")
     parser.add_argument("--workers", default=None, help="calls in flight at once: a number or 'auto' (default 8)")
@@ -80,11 +81,11 @@ def cmd_run(args: argparse.Namespace, out: Out) -> int:
     workers = workers_option(args.workers)
     output = Path(args.output).expanduser() if args.output else \
         default_output(input_path, sheet=args.sheet, dry_run=args.dry_run, action=endpoint.name)
-    results_paths(output, input_path=input_path)  # a bad --output is refused before anything is sent
+    claim(results_paths(output, input_path=input_path), args)  # a bad --output is refused before anything is sent
     expand = Path(args.expand).expanduser() if macro == "get" and getattr(args, "expand", None) and not args.dry_run \
         else None
     if expand is not None:
-        check_output_path(expand)
+        claim([check_output_path(expand)], args)
     conn = dry_run_connection(args) if args.dry_run else connect(args)
     shown = interactive(args)
     lines = None if shown or args.dry_run else Lines(endpoint.name)

@@ -15,7 +15,7 @@ from ..errors import UsageError
 
 __all__ = ["EXIT_OK", "EXIT_ROWS_FAILED", "EXIT_USAGE", "ENV_KEYS", "Out", "add_connection_options",
            "add_progress_options", "read_env_file", "settings", "connect", "dry_run_connection", "workers_option",
-           "default_output", "safe_part", "Lines", "report", "interactive"]
+           "default_output", "safe_part", "Lines", "report", "interactive", "add_overwrite_option", "claim"]
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_USAGE = 0, 1, 2
 ENV_KEYS = ("AXFRAME_BASE_URL", "AXFRAME_CLIENT_ID", "AXFRAME_CLIENT_SECRET", "AXFRAME_CA_BUNDLE")
@@ -38,6 +38,26 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 def add_progress_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+
+
+def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace output files that exist (without it, a command that would replace one stops "
+                             "before it sends anything)")
+
+
+def claim(paths: list[Path], args: argparse.Namespace) -> list[Path]:
+    """*paths*, refused before anything is sent when one exists and ``--overwrite`` was not given.
+
+    One rule for every output of every command (results, a dry run's plan, ``--expand``, job outputs, a
+    report, an export, a plan file): what is there is never replaced unless asked.
+    """
+    existing = [p for p in paths if p.exists()]
+    if existing and not getattr(args, "overwrite", False):
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise UsageError(f"{existing[0]} exists{more}; give --overwrite to replace it, or --output another file "
+                         "(nothing was sent)")
+    return paths
 
 
 def interactive(args: argparse.Namespace) -> bool:

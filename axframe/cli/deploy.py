@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .common import Out, add_connection_options, add_progress_options, connect, interactive, report
+from .common import (Out, add_connection_options, add_overwrite_option, add_progress_options, claim, connect,
+                     interactive, report)
 
 __all__ = ["add_commands", "cmd_deploy"]
 
@@ -28,6 +29,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--comments", default=None, help="version comments")
     p.add_argument("--output", "-o", metavar="FILE",
                    help="where the report goes, outside FOLDER (default: FOLDER.deploy.xlsx beside the folder)")
+    add_overwrite_option(p)
     p.add_argument("--workers", type=int, default=None, help="files handled at once (default 4)")
     p.add_argument("--journal", metavar="FILE",
                    help="record each file's steps; re-running with the same journal publishes nothing twice")
@@ -44,7 +46,7 @@ def cmd_deploy(args: argparse.Namespace, out: Out) -> int:
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
     output = _deploy_report(folder, args.output)
-    results_paths(output)  # a bad --output is refused before anything is sent
+    claim(results_paths(output), args)  # a bad --output is refused before anything is sent
     conn = connect(args)
     shown = interactive(args)
     try:

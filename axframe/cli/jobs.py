@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .common import (Lines, Out, add_connection_options, add_progress_options, connect, default_output, interactive,
-                     report)
+from .common import (Lines, Out, add_connection_options, add_overwrite_option, add_progress_options, claim, connect,
+                     default_output, interactive, report)
 
 __all__ = ["add_commands", "cmd_run_jobs", "job_timeout", "outputs_path"]
 
@@ -20,6 +20,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--input", "-i", required=True, metavar="FILE", help="a .csv, .xlsx or .parquet file")
     p.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
     p.add_argument("--output", "-o", metavar="FILE", help="where results go (as for the other commands)")
+    add_overwrite_option(p)
     p.add_argument("--api", choices=("v3", "v1", "user_v2"), default=None,
                    help="which API queues the jobs (default v3; v1 on a legacy connection)")
     p.add_argument("--question-columns", nargs="+", metavar="COLUMN",
@@ -64,9 +65,9 @@ def cmd_run_jobs(args: argparse.Namespace, out: Out) -> int:
     except FrameError as exc:
         raise UsageError(f"{input_path}: {exc.for_files()}") from None
     output = Path(args.output).expanduser() if args.output else default_output(input_path, sheet=args.sheet)
-    results_paths(output, input_path=input_path)  # a bad --output is refused before any job is queued
+    claim(results_paths(output, input_path=input_path), args)  # a bad --output is refused before any job is queued
     if args.outputs:
-        check_output_path(outputs_path(output))
+        claim([check_output_path(outputs_path(output))], args)
     timeout = job_timeout(args.job_timeout, DEFAULT_JOB_TIMEOUT)
     conn = connect(args)
     shown = interactive(args)

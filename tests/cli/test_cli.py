@@ -231,7 +231,8 @@ def test_progress_lines_count_only_the_rows_sent(tmp_path, server):
     done = run_cli(["create", "collections.create", "--input", str(path), "--journal", str(journal)], server)
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stderr.splitlines()[-1] == "collections.create: 2 rows done"
-    again = run_cli(["create", "collections.create", "--input", str(path), "--journal", str(journal)], server)
+    again = run_cli(["create", "collections.create", "--input", str(path), "--journal", str(journal), "--overwrite"],
+                    server)
     assert "(2 from the journal)" in again.stdout
     assert again.stderr.splitlines()[-1] == "collections.create: 0 rows done"
     assert collections_named(server, "sent ") == ["sent a", "sent b"]
@@ -284,11 +285,11 @@ def test_run_jobs_outputs_keep_ids_and_can_stay_text(tmp_path, server, ids):
     frame["Region"] = ["1.50", "2"]
     frame["Year"] = ["2024", "2025"]
     ax.write_frame(frame, path)
-    done = run_cli(["run-jobs", "--input", str(path), "--outputs", "Csv"], server)
+    done = run_cli(["run-jobs", "--input", str(path), "--outputs", "Csv", "--overwrite"], server)
     assert done.returncode == 0, done.stdout + done.stderr
     # inferred as numbers, written as numbers: "1.50" loses its trailing zero
     assert ax.read_frame(tmp_path / "answers.outputs.csv").sort_values("RecordID")["Region"].tolist() == ["1.5", "2"]
-    done = run_cli(["run-jobs", "--input", str(path), "--outputs", "Csv", "--no-infer-types"], server)
+    done = run_cli(["run-jobs", "--input", str(path), "--outputs", "Csv", "--no-infer-types", "--overwrite"], server)
     assert done.returncode == 0, done.stdout + done.stderr
     assert ax.read_frame(tmp_path / "answers.outputs.csv").sort_values("RecordID")["Region"].tolist() == ["1.50", "2"]
 
@@ -304,11 +305,11 @@ def test_run_jobs_job_timeout(tmp_path, server, ids):
     short = run_cli(["run-jobs", "--input", str(path), "--job-timeout", "0.3"], server)
     assert short.returncode == 1 and ax.read_frame(tmp_path / "answers.failure.csv")["ErrorType"].tolist() == \
         ["JobTimeout"]
-    unlimited = run_cli(["run-jobs", "--input", str(path), "--job-timeout", "0"], server)
+    unlimited = run_cli(["run-jobs", "--input", str(path), "--job-timeout", "0", "--overwrite"], server)
     assert unlimited.returncode == 0, unlimited.stdout + unlimited.stderr  # 0: no per-job timeout
     assert ax.read_frame(tmp_path / "answers.success.csv")["Status"].tolist() == ["Completed"]
     before = server.stats()["requests"]
-    negative = run_cli(["run-jobs", "--input", str(path), "--job-timeout", "-1"], server)
+    negative = run_cli(["run-jobs", "--input", str(path), "--job-timeout", "-1", "--overwrite"], server)
     assert negative.returncode == 2 and "--job-timeout" in negative.stderr
     assert server.stats()["requests"] == before
     assert "no per-job timeout" in run_cli(["run-jobs", "--help"]).stdout
@@ -414,3 +415,24 @@ def test_emulator_paging_modes_named_in_help_and_checked_without_loading_the_emu
     loaded = subprocess.run([sys.executable, "-c", "import sys, axframe.cli; axframe.cli.build_parser(); "
                              "print('axframe.emulator' in sys.modules)"], capture_output=True, text=True)
     assert loaded.stdout.strip() == "False", loaded.stderr
+
+
+def test_no_output_is_replaced_without_overwrite(tmp_path, server):
+    path = ax.write_frame(pd.DataFrame({"RecordID": [1], "name": ["Kept"]}), tmp_path / "in.csv")
+    real = tmp_path / "real.results.xlsx"
+    first = run_cli(["create", "collections.create", "-i", str(path), "-o", str(real)], server)
+    assert first.returncode == 0, first.stderr
+    before = real.read_bytes()
+    calls = server.stats()["requests"]
+    for extra in (["--dry-run"], []):  # a dry run never replaces real results, and neither does a real run
+        again = run_cli(["create", "collections.create", "-i", str(path), "-o", str(real), *extra], server)
+        assert again.returncode == 2 and "exists" in again.stderr and "--overwrite" in again.stderr
+    assert real.read_bytes() == before and server.stats()["requests"] == calls  # nothing sent, nothing written
+    keep = tmp_path / "keep.csv"
+    keep.write_text("mine\n", encoding="utf-8")
+    listing = run_cli(["get", "collections.list", "-o", str(tmp_path / "l.csv"), "--expand", str(keep)], server)
+    assert listing.returncode == 2 and "keep.csv exists" in listing.stderr
+    assert keep.read_text(encoding="utf-8") == "mine\n"
+    replaced = run_cli(["create", "collections.create", "-i", str(path), "-o", str(real), "--dry-run", "--overwrite"],
+                       server)
+    assert replaced.returncode == 0 and real.read_bytes() != before
