@@ -5,6 +5,10 @@
     axframe get|create|post|delete ACTION --input FILE [--output FILE] [...]
     axframe run-jobs --input FILE     one job per row, outputs collected
     axframe deploy FOLDER             publish a folder of packages: created, new version, unchanged
+    axframe export FILE               the Server as a workbook of sheets that name each other
+    axframe plan DESIRED              what it takes to make the Server look like DESIRED (a diff, a plan file)
+    axframe apply PLAN                make the plan (or, with --yes, a desired workbook) true
+    axframe diff A B                  two workbooks compared, offline, by name
     axframe actions [FILTER]          the catalogue as a table
     axframe emulator                  a local Server in the foreground
     axframe demo                      a bulk change against the emulator, end to end
@@ -27,13 +31,13 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import UsageError
-from . import actions, calls, deploy, jobs, local
+from . import actions, calls, deploy, jobs, local, sync
 from .common import EXIT_OK, EXIT_ROWS_FAILED, EXIT_USAGE, default_output, read_env_file
 from .jobs import job_timeout as _job_timeout  # noqa: F401  (the name the tests knew)
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_ROWS_FAILED", "EXIT_USAGE", "default_output", "read_env_file"]
 
-COMMAND_MODULES = (calls, jobs, deploy, actions, local)
+COMMAND_MODULES = (calls, jobs, deploy, sync, actions, local)
 
 
 def build_parser() -> argparse.ArgumentParser:

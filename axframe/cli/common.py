@@ -189,7 +189,7 @@ class Lines:
 def report(result: Any, paths: list[Path], out: Out) -> int:
     """The closing summary: rows, succeeded, failed, elapsed, error types, where the outputs went."""
     s = result.summary
-    out(f"{s.action}: {s.rows} rows, {s.succeeded} {'would be sent' if s.dry_run else 'succeeded'}, "
+    out(f"{s.action}: {s.rows} {'row' if s.rows == 1 else 'rows'}, {s.succeeded} {'would be sent' if s.dry_run else 'succeeded'}, "
         f"{s.failed} failed, {s.elapsed:.1f} s" + (f" ({s.from_journal} from the journal)" if s.from_journal else ""))
     for kind, count in sorted(s.error_types.items()):
         out(f"  {count} x {kind}")

@@ -137,7 +137,8 @@ def read_workbook(path: str | os.PathLike, fmt: str | None = None) -> Workbook:
                 book[spec.name] = read_frame(file)
     if not book:
         known = ", ".join(s.name for s in SHEETS)
-        raise InputFileError(f"{source} holds none of the workbook's sheets ({known})")
+        raise InputFileError(f"{source} holds none of the workbook's sheets ({known}); an export writes one to "
+                             "start from (axframe export FILE, or ax.export(conn, FILE))")
     return book
 
 
