@@ -42,7 +42,7 @@ from .client.call import Call
 from .client.connection import Connection
 from .errors import ErrorType, ListingError
 
-__all__ = ["Kind", "KINDS", "Names", "resolve", "name_columns", "AMBIGUOUS"]
+__all__ = ["Kind", "KINDS", "Names", "resolve", "resolve_columns", "name_columns", "kind_of", "AMBIGUOUS"]
 
 AMBIGUOUS = ErrorType.AMBIGUOUS
 
@@ -83,6 +83,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("subscription", "subscriptions.list", "name", ("subscription",), ("subscriptionId",)),
     Kind("server data connection", "data_connections.list", "name", ("dataConnection",), ("dataConnectionId",)),
 )
+
+
+def kind_of(noun: str) -> Kind:
+    """The kind called *noun* (``"workflow"``)."""
+    return next(kind for kind in KINDS if kind.noun == noun)
 
 
 def _key(text: Any) -> str:
@@ -169,7 +174,12 @@ def resolve(names: Names | None, endpoint: Endpoint, df: pd.DataFrame, *, extra_
     With *placeholder* (a dry run that may not read the Server), each name becomes
     ``<collection 'Sales Reporting'>`` in its id column, so that the plan shows it.
     """
-    columns = name_columns(endpoint, df.columns, extra_ids)
+    return resolve_columns(names, df, name_columns(endpoint, df.columns, extra_ids), placeholder=placeholder)
+
+
+def resolve_columns(names: Names | None, df: pd.DataFrame, columns: Mapping[str, tuple[Kind, str]], *,
+                    placeholder: bool = False) -> tuple[pd.DataFrame, dict[int, tuple[ErrorType, str]]]:
+    """:func:`resolve` for the name columns given: ``{id field: (kind, name column)}``."""
     if not columns:
         return df, {}
     out = df.copy()

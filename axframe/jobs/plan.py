@@ -23,11 +23,12 @@ from ..client.connection import Connection
 from ..errors import ConfigurationError, ErrorType, FrameError
 
 __all__ = ["Job", "Api", "api_for", "plan_job", "question_columns", "input_frame", "endpoint_path",
-           "WORKFLOW_ID", "QUESTIONS", "SETTINGS_COLUMNS", "JOB_COLUMNS"]
+           "WORKFLOW_ID", "WORKFLOW_NAME", "QUESTIONS", "SETTINGS_COLUMNS", "JOB_COLUMNS", "named_workflows"]
 
 WORKFLOW_ID, PRIORITY, CREDENTIAL_ID, WORKER_TAG, QUESTIONS = \
     "workflowId", "priority", "credentialId", "workerTag", "questions"
 SETTINGS_COLUMNS = (WORKFLOW_ID, PRIORITY, CREDENTIAL_ID, WORKER_TAG, QUESTIONS)
+WORKFLOW_NAME = "workflow"  # names the workflow where there is no workflowId column (see axframe.names)
 JOB_COLUMNS = ("JobId", "Status", "Disposition", "QueuedAt", "EndedAt", "Seconds", "StatusRequests",
                "Messages", "Outputs")
 
@@ -204,20 +205,30 @@ def input_frame(frame: Any) -> pd.DataFrame:
     ours = [c for c in JOB_COLUMNS if c in df.columns]
     if ours:
         df = df.drop(columns=ours)
-    if WORKFLOW_ID not in df.columns:
+    if WORKFLOW_ID not in df.columns and WORKFLOW_NAME not in df.columns:
         near = [c for c in df.columns if str(c).strip().lower().replace("_", "").replace(" ", "")
                 in ("workflowid", "appid")]
         hint = f" (there is a column {near[0]!r}; rename it to 'workflowId')" if near else ""
         raise FrameError(f"the frame has no 'workflowId' column{hint}: each row names the workflow to run by its "
-                         "id", hint="list them with ax.get(conn, 'workflows.list').expand()",
-                         file_hint="list them with: axframe get workflows.list")
+                         "id, or by its name in a 'workflow' column", hint="list them with "
+                         "ax.get(conn, 'workflows.list').expand()", file_hint="list them with: axframe get workflows.list")
     return df
 
 
-def question_columns(df: pd.DataFrame, chosen: Iterable[str] | str | None) -> list[str]:
-    """The answer columns: those given, or every column that is not a setting."""
+def named_workflows(df: pd.DataFrame) -> bool:
+    """Whether the rows name their workflows (a ``workflow`` column and no ``workflowId`` column).
+
+    With a ``workflowId`` column, a ``workflow`` column is a question like any other.
+    """
+    return WORKFLOW_NAME in df.columns and WORKFLOW_ID not in df.columns
+
+
+def question_columns(df: pd.DataFrame, chosen: Iterable[str] | str | None, named: bool = False) -> list[str]:
+    """The answer columns: those given, or every column that is not a setting (nor, when the rows name their
+    workflows, the ``workflow`` column)."""
     if chosen is None:
-        return [c for c in df.columns if c != frames.RECORD_ID and c not in SETTINGS_COLUMNS]
+        return [c for c in df.columns if c != frames.RECORD_ID and c not in SETTINGS_COLUMNS
+                and not (named and c == WORKFLOW_NAME)]
     names = [chosen] if isinstance(chosen, str) else list(chosen)
     missing = [c for c in names if c not in df.columns]
     if missing:

@@ -33,8 +33,9 @@ from ..engine.run import RunOptions, run_rows
 from ..engine.shape import Ending, Result, Shape, Summary
 from ..errors import ConfigurationError, ErrorType, FrameError
 from .outputs import DEFAULT_OUTPUT_DIR, OutputItem, fetch_outputs, normal_outputs, output_format, outputs_result
-from .plan import (JOB_COLUMNS, QUESTIONS, Api, Job, api_for, endpoint_path, input_frame, plan_job,
-                   question_columns)
+from ..names import Names, kind_of, resolve_columns
+from .plan import (JOB_COLUMNS, QUESTIONS, WORKFLOW_ID, WORKFLOW_NAME, Api, Job, api_for, endpoint_path, input_frame,
+                   named_workflows, plan_job, question_columns)
 from .inflight import QUEUE_AGAIN, Claims
 from .uploads import file_browse_questions, local_file, plan_uploads, upload
 
@@ -510,7 +511,10 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
     conn : Connection
         From :func:`axframe.authenticate`.
     frame : pandas.DataFrame
-        One row per job: ``RecordID``, ``workflowId``, answers in columns
+        One row per job: ``RecordID``, ``workflowId`` (or, instead of that
+        column, the workflow's name in a ``workflow`` column: found with one
+        listing, a name that matches no workflow or several fails its row as
+        ``NotFound`` or ``Ambiguous``, nothing queued), answers in columns
         named after the questions (or in a ``questions`` JSON column), and
         optionally ``priority``, ``credentialId``, ``workerTag``.  See
         :mod:`axframe.jobs` for the rules.
@@ -524,7 +528,7 @@ def run_jobs(conn: Connection, frame: Any, *, api: str | None = None,
     question_columns : list of str, optional
         The answer columns; by default every column other than ``RecordID``,
         ``workflowId``, ``priority``, ``credentialId``, ``workerTag`` and
-        ``questions``.
+        ``questions`` (and ``workflow`` where it names the workflow).
     files : "auto" or list of str
         Which answers are local files to upload first.  ``"auto"`` (default):
         answers to the workflow's File Browse questions that are paths of
@@ -613,11 +617,15 @@ def run_jobs_with(conn: Connection, frame: Any, options: JobOptions, run: RunOpt
     output_fmt = output_format(options.outputs) if options.outputs is not None else None
     if run.max_workers == "auto":
         run = run.but(max_workers=8)  # jobs are paced by max_queued, not by finding a rate
-    df = input_frame(frame)
-    answer_columns = question_columns(df, options.question_columns)
+    given = input_frame(frame)
+    named = named_workflows(given)
+    df, unnamed = _named(conn, given) if named else (given, {})
+    answer_columns = question_columns(df, options.question_columns, named=named)
     named_files = _file_questions(options.files, answer_columns, df)
     records = df.to_dict("records")
     planned, refused = _planned_jobs(records, api, answer_columns)
+    for pos, (error_type, error) in unnamed.items():  # the reason its workflowId is missing
+        refused[pos] = Ending.refused(error_type, error)
     state = _Run(conn, api, options, output_fmt, journaled=run.journal is not None)
     rows = _job_rows(state, planned, records, named_files, refused, run)
     summary = JobSummary("run_jobs")
@@ -642,6 +650,15 @@ def run_jobs_with(conn: Connection, frame: Any, options: JobOptions, run: RunOpt
     summary.outputs, summary.output_failures = outs.summary.succeeded, outs.summary.failed
     summary.elapsed = time.perf_counter() - started
     return JobsResult(result.success, result.failure, summary, outs.success, outs.failure)
+
+
+def _named(conn: Connection, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, tuple[ErrorType, str]]]:
+    """*df* with the workflows its rows name (a ``workflow`` column, no ``workflowId``) as ids, and the rows
+    whose name matches no workflow, or several."""
+    if conn.legacy:
+        raise FrameError("a 'workflow' column names workflows through the V3 API, which a legacy OAuth1 connection "
+                         "does not reach: give each row's id in a 'workflowId' column")
+    return resolve_columns(Names(conn), df, {WORKFLOW_ID: (kind_of("workflow"), WORKFLOW_NAME)})
 
 
 def _planned_jobs(records: list[dict], api: Api, answer_columns: list[str]) -> tuple[list[Job], dict[int, Ending]]:

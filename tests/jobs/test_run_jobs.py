@@ -542,3 +542,27 @@ def test_an_input_file_cannot_send_files_from_outside_the_root_or_hidden_ones(tm
         assert "outside the folder" in errors[3] and "outside the folder" in errors[4]  # a link is followed
         assert len(server.state.input_files) == 1
         assert not any(b"do-not-send" in f["data"] for f in server.state.input_files.values())
+
+
+def test_workflows_named_instead_of_ids(server, conn, ids):
+    frame = pd.DataFrame({"RecordID": [1, 2, 3], "workflow": ["regional sales report ", "Nowhere", "Regional Sales Report"],
+                          "Region": ["East", "West", "North"]})
+    result = run_jobs(conn, frame, outputs="Csv", poll_interval=FAST)
+    assert result.success["RecordID"].tolist() == [1, 3]
+    assert result.success["workflowId"].tolist() == [ids["workflow:sales"]] * 2  # the id found joins the row
+    failed = result.failure.set_index("RecordID")
+    assert failed.loc[2, "ErrorType"] == "NotFound" and "'Nowhere'" in failed.loc[2, "Error"]
+    assert "the workflow column" in failed.loc[2, "Error"]
+    jobs_made = [j for j in server.state.jobs.values() if j["appId"] == ids["workflow:sales"]]
+    assert len(jobs_made) == 2  # nothing queued for the name that matched nothing
+    asked = [{q["name"] for q in j.get("questions") or []} for j in jobs_made]
+    assert all("workflow" not in names for names in asked)  # the name column is not sent as an answer
+    assert set(result.outputs["Region"]) == {"East", "North"}
+
+
+def test_with_a_workflowId_column_a_workflow_column_is_a_question(server, conn, ids):
+    frame = pd.DataFrame({"RecordID": [1], "workflowId": [ids["workflow:sales"]], "workflow": ["not a name"]})
+    result = run_jobs(conn, frame, poll_interval=FAST)
+    # sent as the answer to a question 'workflow', which this app does not have
+    assert result.failure.loc[0, "ErrorType"] == "BadRequest"
+    assert "no question named 'workflow'" in result.failure.loc[0, "Error"]

@@ -269,6 +269,7 @@ def test_a_journal_of_another_action_is_a_usage_error_on_the_command_line(tmp_pa
     journal = tmp_path / "run.journal"
     first = run_cli(["create", "collections.create", "-i", str(source), "--journal", str(journal)], server)
     assert first.returncode == 0, first.stderr
-    other = run_cli(["create", "usergroups.create", "-i", str(source), "--journal", str(journal)], server)
+    other = run_cli(["create", "usergroups.create", "-i", str(source), "--journal", str(journal), "--overwrite"],
+                    server)
     assert other.returncode == 2 and "Traceback" not in other.stderr
     assert "belongs to a run of 'collections.create'" in other.stderr

@@ -188,9 +188,9 @@ def test_no_key_secret_or_token_in_any_output_file_log_exception_or_repr(tmp_pat
         _cli(["create", "collections.create", "--input", str(source), "--journal", str(tmp_path / "cli.journal"),
               "--output", str(tmp_path / "cli-out.xlsx")], server),
         _cli(["get", "v1.workflows", "--legacy", "--input", str(source)], server),
-        _cli(["create", "collections.create", "--input", str(source)], server,
+        _cli(["create", "collections.create", "--input", str(source), "--overwrite"], server,
              extra_env={"AXFRAME_CLIENT_SECRET": secret + "x"}),
-        _cli(["create", "collections.create", "--input", str(source)], server,
+        _cli(["create", "collections.create", "--input", str(source), "--overwrite"], server,
              extra_env={"AXFRAME_BASE_URL": "http://127.0.0.1:9/webapi"}),
     ]
     assert [r.returncode for r in runs] == [1, 0, 2, 2], [(r.returncode, r.stderr[-500:]) for r in runs]
@@ -241,7 +241,7 @@ def test_the_command_line_warns_of_plain_http_and_of_insecure(tmp_path, server):
                          stdin=subprocess.DEVNULL)
     assert "plain http" in far.stderr  # a dry run sends nothing, but the address is checked
     checked = _cli(args, server, debug=False)
-    insecure = _cli([*args, "--insecure"], server, debug=False)
+    insecure = _cli([*args, "--insecure", "--overwrite"], server, debug=False)
     assert checked.returncode == insecure.returncode == 0, (checked.stderr, insecure.stderr)
     assert "verification is off" not in checked.stderr
     assert insecure.stderr.count("verification is off") == 1
