@@ -30,6 +30,15 @@ def _ids(success: pd.DataFrame, key: str) -> dict[str, str]:
     return out
 
 
+
+def clip(text: str, width: int) -> str:
+    """*text* in at most *width* characters, cut between words (never inside one), with "..." when cut."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 3].rsplit(" ", 1)[0].rstrip(" ,;:") if " " in text[: width - 3] else text[: width - 3]
+    return cut + "..."
+
 def run_demo(folder: Path, workers: int = 8, out: Callable[[str], None] = print) -> int:
     import axframe as ax
 
@@ -52,7 +61,7 @@ def run_demo(folder: Path, workers: int = 8, out: Callable[[str], None] = print)
         out(f"  {title}: {s.succeeded} of {s.rows} succeeded, {s.failed} failed "
             f"({', '.join(f'{k} {v}' for k, v in sorted(s.error_types.items())) or 'no errors'})")
         for row in result.failure.head(5).itertuples(index=False):
-            out(f"      RecordID {row.RecordID}: {row.ErrorType}: {row.Error[:110]}")
+            out(f"      RecordID {row.RecordID}: {row.ErrorType}: {clip(row.Error, 110)}")
         return result
 
     with Emulator() as server:

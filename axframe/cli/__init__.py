@@ -77,8 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"axframe: error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("axframe: interrupted; finished rows are in the journal, if you gave one", file=sys.stderr)
+        print(f"axframe: interrupted; {interrupted_advice(getattr(args, 'journal', None))}", file=sys.stderr)
         return 130
+
+
+def interrupted_advice(journal: str | None) -> str:
+    """What an interrupted run leaves, and how to go on: resume from its journal, or check before a rerun."""
+    if journal:
+        return (f"the rows that ended are in the journal {journal}: run the same command again to resume "
+                f"(rows already done are not sent again)")
+    return ("no --journal was given, so nothing records which rows ended: check the Server before running "
+            "the same rows again, and give --journal FILE to make a run resumable")
 
 
 if __name__ == "__main__":  # pragma: no cover

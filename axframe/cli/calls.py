@@ -8,8 +8,9 @@ from typing import Any
 
 from .. import catalogue
 from ..errors import UsageError
-from .common import (Lines, Out, add_connection_options, add_overwrite_option, claim, add_progress_options, connect, default_output,
-                     dry_run_connection, interactive, report, workers_option)
+from .common import (Lines, Out, add_connection_options, add_overwrite_option, add_progress_options, claim, connect,
+                     count_tokens, default_output, dry_run_connection, interactive, placeholder_note, report,
+                     workers_option)
 
 __all__ = ["add_commands", "cmd_run"]
 
@@ -96,10 +97,14 @@ def cmd_run(args: argparse.Namespace, out: Out) -> int:
         result = run_action(conn, endpoint, frame, macro=macro, **options)
     finally:
         conn.close()
+    count_tokens(result, conn)
     if lines is not None:
-        lines.close()
+        lines.close(result.summary)
     if args.dry_run:
         _show_plan(result.success, out)
+        note = placeholder_note(conn)
+        if note:
+            out(note)
     paths = write_results(result, output, input_path=input_path)
     if expand is not None:
         paths.append(write_frame(result.expand(), expand))

@@ -108,14 +108,29 @@ def connect(args: argparse.Namespace, workers: Any = None):
                         max_per_second=getattr(args, "max_per_second", None))
 
 
+PLACEHOLDER_SERVER = "https://your-server"  # a dry run's URLs when no address is set: plainly not a real one
+
+
 def dry_run_connection(args: argparse.Namespace):
-    """A dry run sends nothing, not even a token request: URLs only, keys not needed."""
+    """A dry run sends nothing, not even a token request: URLs only, keys not needed.
+
+    Without a Server address the URLs are shown on :data:`PLACEHOLDER_SERVER`, and
+    :func:`placeholder_note` says so.
+    """
     from ..client import Connection
 
     env = dict(read_env_file(args.env_file)) if args.env_file else {}
     base_url = args.base_url or os.environ.get("AXFRAME_BASE_URL") or env.get("AXFRAME_BASE_URL") \
-        or "https://alteryx.example.com/webapi"
+        or PLACEHOLDER_SERVER + ("/gallery/api" if args.legacy else "/webapi")
     return Connection(base_url, "dry-run-key", "dry-run-secret", legacy=args.legacy)
+
+
+def placeholder_note(conn: Any) -> str | None:
+    """The line a dry run prints when its URLs are on the placeholder address, else None."""
+    if not str(conn.base_url).startswith(PLACEHOLDER_SERVER + "/"):
+        return None
+    return (f"  (no Server address was given, so the URLs are shown on {PLACEHOLDER_SERVER}: "
+            "give --base-url or set AXFRAME_BASE_URL to see your Server's)")
 
 
 def workers_option(value: str | None) -> int | str | None:
@@ -177,19 +192,34 @@ class Lines:
                 self.last = now
                 self._print(f"{self.done} {'row' if self.done == 1 else 'rows'} done so far")
 
-    def close(self) -> None:
-        """The last line: how many rows were sent and ended."""
+    def close(self, summary: Any = None) -> None:
+        """The last line: how many rows were sent and ended, and, given the run's *summary*, how many were not."""
         with self.lock:
-            self._print(f"{self.done} {'row' if self.done == 1 else 'rows'} done")
+            text = f"{self.done} {'row' if self.done == 1 else 'rows'} sent"
+            held = getattr(summary, "not_sent", 0)
+            journal = getattr(summary, "from_journal", 0)
+            if held:
+                text += f", {held} refused before sending"
+            if journal:
+                text += f", {journal} done by an earlier run (from the journal)"
+            self._print(text)
 
     def _print(self, text: str) -> None:
         print(f"{self.label}: {text}", file=sys.stderr, flush=True)
 
 
-def report(result: Any, paths: list[Path], out: Out) -> int:
-    """The closing summary: rows, succeeded, failed, elapsed, error types, where the outputs went."""
+def count_tokens(result: Any, conn: Any) -> None:
+    """A command's connection is its own: every token it requested, the first one included, counts for the run."""
+    result.summary.tokens_requested = max(result.summary.tokens_requested, conn.tokens_requested)
+
+
+def report(result: Any, paths: list[Path], out: Out, label: str | None = None) -> int:
+    """The closing summary: rows, succeeded, failed, elapsed, error types, where the outputs went.
+
+    *label* names the command in the line (``run-jobs``), when it is not the summary's action.
+    """
     s = result.summary
-    out(f"{s.action}: {s.rows} {'row' if s.rows == 1 else 'rows'}, {s.succeeded} {'would be sent' if s.dry_run else 'succeeded'}, "
+    out(f"{label or s.action}: {s.rows} {'row' if s.rows == 1 else 'rows'}, {s.succeeded} {'would be sent' if s.dry_run else 'succeeded'}, "
         f"{s.failed} failed, {s.elapsed:.1f} s" + (f" ({s.from_journal} from the journal)" if s.from_journal else ""))
     for kind, count in sorted(s.error_types.items()):
         out(f"  {count} x {kind}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .common import (Out, add_connection_options, add_overwrite_option, add_progress_options, claim, connect,
-                     interactive, report)
+                     count_tokens, interactive, report)
 
 __all__ = ["add_commands", "cmd_deploy"]
 
@@ -56,6 +56,7 @@ def cmd_deploy(args: argparse.Namespace, out: Out) -> int:
                         progress=shown, journal=args.journal)
     finally:
         conn.close()
+    count_tokens(result, conn)
     import pandas as pd
 
     frame = pd.concat([result.success, result.failure], ignore_index=True)

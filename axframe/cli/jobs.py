@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .common import (Lines, Out, add_connection_options, add_overwrite_option, add_progress_options, claim, connect,
-                     default_output, interactive, report)
+                     count_tokens, default_output, interactive, report)
 
 __all__ = ["add_commands", "cmd_run_jobs", "job_timeout", "outputs_path"]
 
@@ -83,12 +83,13 @@ def cmd_run_jobs(args: argparse.Namespace, out: Out) -> int:
                           journal=args.journal, on_row=lines)
     finally:
         conn.close()
+    count_tokens(result, conn)
     if lines is not None:
-        lines.close()
+        lines.close(result.summary)
     paths = write_results(result, output, input_path=input_path)
     if result.outputs is not None:
         paths.append(write_frame(result.outputs, outputs_path(output)))
-    return report(result, paths, out)
+    return report(result, paths, out, label="run-jobs")
 
 
 def job_timeout(value: float | None, default: float) -> float | None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .common import (EXIT_OK, EXIT_ROWS_FAILED, Out, add_connection_options, add_overwrite_option,
-                     add_progress_options, claim, connect, interactive, report)
+                     add_progress_options, claim, connect, count_tokens, interactive, report)
 
 __all__ = ["add_commands", "cmd_export", "cmd_plan", "cmd_apply", "cmd_diff"]
 
@@ -242,6 +242,7 @@ def cmd_apply(args: argparse.Namespace, out: Out) -> int:
                        progress=interactive(args))
     finally:
         conn.close()
+    count_tokens(result, conn)
     return report(result, write_results(result, output, input_path=source if source.is_file() else None), out)
 
 

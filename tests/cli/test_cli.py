@@ -219,7 +219,7 @@ def test_env_file_and_secret_never_echoed(tmp_path, server):
 def test_plain_progress_lines_when_not_a_terminal(tmp_path, server):
     path = ax.write_frame(ax.add_record_id(pd.DataFrame({"name": [f"p{i}" for i in range(20)]})), tmp_path / "p.csv")
     done = run_cli(["create", "collections.create", "--input", str(path)], server)
-    assert done.stderr.splitlines()[-1] == "collections.create: 20 rows done"
+    assert done.stderr.splitlines()[-1] == "collections.create: 20 rows sent"
     assert "\r" not in done.stderr  # no progress bar
 
 
@@ -230,11 +230,12 @@ def test_progress_lines_count_only_the_rows_sent(tmp_path, server):
     journal = tmp_path / "p.journal"
     done = run_cli(["create", "collections.create", "--input", str(path), "--journal", str(journal)], server)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert done.stderr.splitlines()[-1] == "collections.create: 2 rows done"
+    assert done.stderr.splitlines()[-1] == "collections.create: 2 rows sent, 2 refused before sending"
     again = run_cli(["create", "collections.create", "--input", str(path), "--journal", str(journal), "--overwrite"],
                     server)
     assert "(2 from the journal)" in again.stdout
-    assert again.stderr.splitlines()[-1] == "collections.create: 0 rows done"
+    assert again.stderr.splitlines()[-1] == ("collections.create: 0 rows sent, 2 refused before sending, "
+                                             "2 done by an earlier run (from the journal)")
     assert collections_named(server, "sent ") == ["sent a", "sent b"]
 
 
@@ -261,7 +262,7 @@ def test_run_jobs_command(tmp_path, server, ids):
     outputs = ax.read_frame(tmp_path / "answers.outputs.csv")
     assert outputs.loc[0, "Region"] == "East" and outputs.loc[0, "RecordID"] == "1"
     # plain progress lines (stderr is not a terminal), counting the jobs sent
-    assert done.stderr.splitlines()[-1] == "run-jobs: 2 rows done"
+    assert done.stderr.splitlines()[-1] == "run-jobs: 2 rows sent"
 
 
 def test_run_jobs_progress_lines_count_only_the_rows_sent(tmp_path, server, ids):
@@ -270,7 +271,7 @@ def test_run_jobs_progress_lines_count_only_the_rows_sent(tmp_path, server, ids)
     path = ax.write_frame(frame, tmp_path / "answers.csv")
     done = run_cli(["run-jobs", "--input", str(path)], server)
     assert done.returncode == 1, done.stdout + done.stderr  # row 2 has no workflowId: never sent
-    assert done.stderr.splitlines()[-1] == "run-jobs: 2 rows done"
+    assert done.stderr.splitlines()[-1] == "run-jobs: 2 rows sent, 1 refused before sending"
     assert "\r" not in done.stderr
 
 

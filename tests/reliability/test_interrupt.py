@@ -132,7 +132,7 @@ def test_ctrl_c_of_the_command_line_exits_130_and_resumes(tmp_path, server):
     _interrupt_when_under_way(process, journal, rows)
     out, err = process.communicate()
     assert process.returncode == 130, (out, err)
-    assert "interrupted; finished rows are in the journal" in err
+    assert f"interrupted; the rows that ended are in the journal {journal}: run the same command again" in err
     assert not Journal(journal).load().in_flight
     server.faults.clear()
     done = run_cli(args, server)
