@@ -83,6 +83,9 @@ def test_csv_bytes_bom_crlf_and_plain_numbers(tmp_path):
     raw = write_frame(frame, tmp_path / "out.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbfRecordID,StatusCode,code,text\r\n")
     assert raw[3:].decode("utf-8") == 'RecordID,StatusCode,code,text\r\n1,404,201,"a\nb"\r\n2,,,x\r\n'
+    back = read_frame(tmp_path / "out.csv")  # the BOM and CRLF read back: the text as written, a newline kept
+    assert back.to_dict("list") == {"RecordID": ["1", "2"], "StatusCode": ["404", ""], "code": ["201", ""],
+                                    "text": ["a\nb", "x"]}
 
 
 def test_parquet_keeps_types_and_writes_mixed_columns_as_text(tmp_path):
@@ -125,6 +128,31 @@ def test_excel_text_is_never_a_formula(tmp_path):
     assert [(ws[f"B{r}"].data_type, ws[f"B{r}"].value) for r in (3, 4, 5)] == [("s", "+1"), ("s", "#N/A"),
                                                                                 ("s", "@x")]
     assert read_frame(path).equals(frame)
+
+
+def test_excel_formulas_without_a_saved_value_are_named_not_read_as_empty(tmp_path):
+    wb = openpyxl.Workbook()  # openpyxl writes formulas without their values, as scripts do
+    ws = wb.active
+    ws.title = "Users"
+    ws.append(["RecordID", "email", "firstName"])
+    ws.append([1, '=LOWER("A@X.COM")', "Ann"])
+    ws.append([2, "b@x.com", '=PROPER("bob")'])
+    wb.save(tmp_path / "formulas.xlsx")
+    with pytest.raises(InputFileError, match=r"sheet 'Users' of .*formulas.xlsx: 2 cell\(s\) hold a formula with "
+                                             r"no saved value: B2 \(=LOWER.*\), C3 \(=PROPER.*\); .*save it"):
+        read_frame(tmp_path / "formulas.xlsx")
+    # a workbook whose formulas have saved values (as Excel saves them) reads those values
+    path = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(tmp_path / "formulas.xlsx") as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</f><v />", b"</f><v>saved</v>")  # a cached value, as Excel writes it
+                data = data.replace(b'<c r="B2"', b'<c t="str" r="B2"').replace(b'<c r="C3"', b'<c t="str" r="C3"')
+                assert data.count(b"<v>saved</v>") == 2
+            target.writestr(item, data)
+    assert read_frame(path).to_dict("list") == {"RecordID": ["1", "2"], "email": ["saved", "b@x.com"],
+                                                 "firstName": ["Ann", "saved"]}
 
 
 def test_excel_cells_read_as_their_natural_text(tmp_path):

@@ -55,6 +55,8 @@ def read(path: Path, sheet: str | int | None) -> pd.DataFrame:
         title = ws.title
         ws.reset_dimensions()  # some writers record a wrong used range
         rows = [[_excel_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        if _has_formulas(ws):
+            _refuse_unsaved_formulas(path, title, rows)
     except InputFileError:
         raise
     except Exception as exc:
@@ -63,6 +65,49 @@ def read(path: Path, sheet: str | int | None) -> pd.DataFrame:
     finally:
         book.close()
     return _table(rows, f"sheet {title!r} of {path}")
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(ws: Any) -> bool:
+    """Whether the sheet's XML holds any formula: a cheap scan, so that most workbooks are opened once."""
+    source = getattr(ws, "_get_source", None)
+    if source is None:
+        return True  # not the read-only sheet we know: check the slow way
+    with source() as handle:
+        tail = b""
+        while chunk := handle.read(1 << 20):
+            if _FORMULA.search(tail + chunk):
+                return True
+            tail = chunk[-16:]
+    return False
+
+
+def _refuse_unsaved_formulas(path: Path, title: str, rows: list[list[str]]) -> None:
+    """A formula cell with no saved value reads as empty: refuse the file, naming the cells, rather than guess.
+
+    Excel saves each formula's value beside it, and those values are what is read; a workbook written by a
+    script (openpyxl, for one) holds the formulas only, until Excel opens and saves it.
+    """
+    import openpyxl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        unsaved = []
+        for r, row in enumerate(book[title].iter_rows()):
+            for c, cell in enumerate(row):
+                if cell.data_type == "f" and (r >= len(rows) or c >= len(rows[r]) or rows[r][c] == ""):
+                    unsaved.append(f"{cell.coordinate} ({str(cell.value)[:40]})")
+    finally:
+        book.close()
+    if unsaved:
+        shown = ", ".join(unsaved[:5]) + (f" and {len(unsaved) - 5} more" if len(unsaved) > 5 else "")
+        raise InputFileError(f"sheet {title!r} of {path}: {len(unsaved)} cell(s) hold a formula with no saved value: "
+                             f"{shown}; axframe reads the values Excel saved, not formulas: open the workbook in "
+                             "Excel and save it, or put the values themselves in those cells")
 
 
 def _worksheet(book: Any, path: Path, sheet: str | int | None) -> Any:
