@@ -21,16 +21,6 @@ import pandas as pd
 __all__ = ["run_demo"]
 
 
-def _ids(success: pd.DataFrame, key: str) -> dict[str, str]:
-    """Map a key column of a create step's success frame to the ids the Server answered."""
-    out = {}
-    for value, text in zip(success[key], success["Response"]):
-        answer = json.loads(text)
-        out[str(value)] = answer["id"] if isinstance(answer, dict) else str(answer)
-    return out
-
-
-
 def clip(text: str, width: int) -> str:
     """*text* in at most *width* characters, cut between words (never inside one), with "..." when cut."""
     text = " ".join(str(text).split())
@@ -70,12 +60,12 @@ def run_demo(folder: Path, workers: int = 8, out: Callable[[str], None] = print)
         out(f"Authenticated as the emulator's Curator: {conn!r}")
 
         out("1. User groups and collections from onboarding.xlsx")
-        groups = step("user groups", ax.create(conn, "usergroups.create",
-                                               read_frame(inputs / "onboarding.xlsx", sheet="UserGroups"),
-                                               max_workers=workers, progress=False), "user_groups.xlsx")
-        collections = step("collections", ax.create(conn, "collections.create",
-                                                    read_frame(inputs / "onboarding.xlsx", sheet="Collections"),
-                                                    max_workers=workers, progress=False), "collections.xlsx")
+        step("user groups", ax.create(conn, "usergroups.create",
+                                      read_frame(inputs / "onboarding.xlsx", sheet="UserGroups"),
+                                      max_workers=workers, progress=False), "user_groups.xlsx")
+        step("collections", ax.create(conn, "collections.create",
+                                      read_frame(inputs / "onboarding.xlsx", sheet="Collections"),
+                                      max_workers=workers, progress=False), "collections.xlsx")
 
         out("2. Users from users.csv")
         users_in = read_frame(inputs / "users.csv")
@@ -83,40 +73,29 @@ def run_demo(folder: Path, workers: int = 8, out: Callable[[str], None] = print)
                      "users.csv")
         user_ids = {email: answer["id"] for email, answer in
                     zip(users.success["email"], map(json.loads, users.success["Response"]))}
-        group_ids = _ids(groups.success, "name")
 
         out("3. Users into their user groups (one call per group, a list of user ids as the body)")
         members = users.success.groupby("group")["email"].apply(list)
-        by_group = pd.DataFrame({"group": members.index,
-                                 "userGroupId": [group_ids.get(g, g) for g in members.index],
+        by_group = pd.DataFrame({"group": members.index,  # the user group by name
                                  "contract": [json.dumps([user_ids[e] for e in emails]) for emails in members]})
         step("group memberships", ax.post(conn, "usergroups.add_users", ax.add_record_id(by_group),
                                           progress=False), "group_memberships.csv")
 
-        out("4. Users into collections from memberships.csv (names resolved to ids)")
-        wanted = read_frame(inputs / "memberships.csv")
-        collection_ids = _ids(collections.success, "name")
-        wanted["collectionId"] = [collection_ids.get(c, c) for c in wanted["collection"]]
-        wanted["userId"] = [user_ids.get(e, "") for e in wanted["email"]]
-        step("collection memberships", ax.post(conn, "collections.add_user", wanted, max_workers=workers,
-                                               progress=False), "collection_memberships.csv")
+        out("4. Users into collections from memberships.csv (users by email, collections by name)")
+        step("collection memberships", ax.post(conn, "collections.add_user", read_frame(inputs / "memberships.csv"),
+                                               max_workers=workers, progress=False), "collection_memberships.csv")
 
         out("5. Workflows published from the workflows folder, and added to Sales Reporting")
-        owner = server.state.users[server.refs["user:admin"]]["id"]
-        uploads = package_frame(inputs / "workflows", ownerId=owner, isReadyForMigration=True)
+        uploads = package_frame(inputs / "workflows", owner="ada.admin@example.com", isReadyForMigration=True)
         published = step("workflows", ax.create(conn, "workflows.upload", uploads, progress=False),
                          "workflows.csv")
-        workflow_ids = {name: json.loads(text) for name, text in
-                        zip(published.success["name"], published.success["Response"])}
-        into = pd.DataFrame({"RecordID": range(1, len(workflow_ids) + 1),
-                             "collectionId": collection_ids.get("Sales Reporting", ""),
-                             "workflowId": list(workflow_ids.values())})
+        into = pd.DataFrame({"RecordID": range(1, len(published.success) + 1), "collection": "Sales Reporting",
+                             "workflow": list(published.success["name"])})
         step("workflows into a collection", ax.post(conn, "collections.add_workflow", into, progress=False),
              "workflow_collection.csv")
 
-        out("6. The Regional Sales Forecast app run once per row of job_answers.csv")
+        out("6. The Regional Sales Forecast app run once per row of job_answers.csv (the app by name)")
         answers = read_frame(inputs / "job_answers.csv")
-        answers["workflowId"] = [workflow_ids.get(w, w) for w in answers.pop("workflow")]
         jobs = run_jobs(conn, answers, outputs="Csv", progress=False)
         step("jobs", jobs, "jobs.xlsx")
         if jobs.outputs is not None and len(jobs.outputs):

@@ -108,8 +108,9 @@ DELIBERATE_ERRORS = {
         ("4", "the collection has no name: refused before sending"),
     ],
     "memberships.csv": [
-        ("7", "collection 'Marketing' does not exist: the Server answers 404"),
-        ("8", "the user was never created (row 9 of users.csv), so there is no userId to send"),
+        ("7", "no collection is named 'Marketing': NotFound, refused before sending"),
+        ("8", "no user has the email 'sam.smith(at)example.com' (row 9 of users.csv was never created): "
+              "NotFound, refused before sending"),
     ],
     "job_answers.csv": [
         ("5", "the answer starts with 'ERROR:', which makes the emulator's job end with disposition Error"),
@@ -135,12 +136,25 @@ def _readme() -> str:
             lines.append(f"| {file} | {record_id} | {why} |")
     lines += ["", "Every other row succeeds against the emulator's default seed.", "",
               "## Names, not ids", "",
-              "People write names; the API wants ids.  `memberships.csv` names users by email and collections",
-              "by name, and `job_answers.csv` names its app in a `workflow` column: before they can go to",
-              "`ax.post(conn, \"collections.add_user\", ...)` or `ax.run_jobs` they need `userId`,",
-              "`collectionId` and `workflowId` columns.  `axframe demo` shows the step (`axframe/demo.py`):",
-              "list the records once (`ax.get(conn, \"workflows.list\").expand()`, or",
-              "`axframe get workflows.list` from a shell) and merge their ids in by name with pandas.", ""]
+              "People write names; the API wants ids.  `memberships.csv` names users by email (`email`) and",
+              "collections by name (`collection`), and `job_answers.csv` names its app (`workflow`): axframe",
+              "finds the ids itself, once per run, with one listing per kind, and fails a row whose name",
+              "matches nothing (`NotFound`) or more than one thing (`Ambiguous`) before anything is sent.",
+              "The README's \"Rows in\" table lists every name column.", "",
+              "## The files with the command line", "",
+              "Against the emulator (`axframe emulator` in another terminal, and the `export` lines it",
+              "prints), from this folder, in this order (the exit code is 1 where rows fail on purpose):", "",
+              "```bash",
+              "axframe create usergroups.create -i onboarding.xlsx --sheet UserGroups   # exit 1: row 4",
+              "axframe create collections.create -i onboarding.xlsx --sheet Collections # exit 1: row 4",
+              "axframe create users.create -i users.csv                                 # exit 1: rows 9-12",
+              "axframe post collections.add_user -i memberships.csv                     # exit 1: rows 7, 8",
+              "axframe deploy workflows --owner ada.admin@example.com                   # exit 0",
+              "axframe run-jobs -i job_answers.csv                                      # exit 1: row 5",
+              "```", "",
+              "Each writes its results beside its input (`users.success.csv`, `users.failure.csv`,",
+              "`users.summary.json`; `onboarding.UserGroups.results.xlsx`...); a second run of the same",
+              "command needs `--overwrite` to replace them.", ""]
     return "\n".join(lines)
 
 

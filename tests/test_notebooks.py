@@ -68,6 +68,41 @@ def test_notebook_says_how_to_use_a_real_server(path):
     assert "import matplotlib" in everything and "except ImportError" in everything, "matplotlib must be optional"
 
 
+def setup_cell(path: Path) -> str:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code" and "USE_EMULATOR =" in
+             "".join(c["source"])]
+    assert len(cells) == 1, path.name
+    return cells[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=by_name)
+def test_notebook_says_in_a_sentence_which_server_it_runs_against(path, server, monkeypatch, capsys):
+    for name in list(os.environ):
+        if name.startswith("AXFRAME_"):
+            monkeypatch.delenv(name)
+    namespace: dict = {}
+    exec(setup_cell(path), namespace)  # no variables: the emulator, said so
+    assert "local emulator" in capsys.readouterr().out
+    for value in namespace.values():
+        if hasattr(value, "stop") and type(value).__name__ == "Emulator":
+            value.stop()
+    monkeypatch.setenv("AXFRAME_BASE_URL", server.url)  # the emulator's export lines: a Server, said so
+    monkeypatch.setenv("AXFRAME_CLIENT_ID", server.curator[0])
+    monkeypatch.setenv("AXFRAME_CLIENT_SECRET", server.curator[1])
+    if path.name.startswith("04_"):  # two Servers: a missing target is a sentence naming what to set
+        with pytest.raises(RuntimeError, match="set AXFRAME_TARGET_BASE_URL, AXFRAME_TARGET_CLIENT_ID, "
+                                               "AXFRAME_TARGET_CLIENT_SECRET, AXFRAME_DEPLOY_OWNER before"):
+            exec(setup_cell(path), {})
+        monkeypatch.setenv("AXFRAME_TARGET_BASE_URL", server.url)
+        monkeypatch.setenv("AXFRAME_TARGET_CLIENT_ID", server.curator[0])
+        monkeypatch.setenv("AXFRAME_TARGET_CLIENT_SECRET", server.curator[1])
+        monkeypatch.setenv("AXFRAME_DEPLOY_OWNER", "ada.admin@example.com")
+    exec(setup_cell(path), {})
+    said = capsys.readouterr().out
+    assert "Running against the" in said and server.url in said and "emulator" not in said.split(":")[0]
+
+
 # --------------------------------------------------------------------------
 # finding sample_data/
 # --------------------------------------------------------------------------

@@ -42,3 +42,21 @@ def test_exactly_the_documented_rows_fail(conn, action, reader, bad):
     success, failure = ax.create(conn, action, reader())
     assert set(failure["RecordID"]) == bad
     assert len(success) + len(failure) == len(reader())
+
+
+def test_the_files_in_order_fail_exactly_their_documented_rows(conn):
+    """The sample README's tour, in Python: each file after the ones it depends on; only the listed rows fail."""
+    documented = {file.split(",")[0].split(" ")[0]: {r for r, _ in rows}
+                  for file, rows in samples.DELIBERATE_ERRORS.items() if not file.startswith("onboarding")}
+    for sheet, action in (("UserGroups", "usergroups.create"), ("Collections", "collections.create")):
+        ax.create(conn, action, ax.read_frame(SAMPLE / "onboarding.xlsx", sheet=sheet))
+    users = ax.create(conn, "users.create", ax.read_frame(SAMPLE / "users.csv"))
+    assert set(users.failure["RecordID"]) == documented["users.csv"]
+    members = ax.post(conn, "collections.add_user", ax.read_frame(SAMPLE / "memberships.csv"))
+    assert set(members.failure["RecordID"]) == documented["memberships.csv"]
+    assert set(members.failure["ErrorType"]) == {"NotFound"} and members.summary.not_sent == 2  # names, unsent
+    deployed = ax.deploy(conn, SAMPLE / "workflows", owner="ada.admin@example.com", manifest=None)
+    assert deployed.failure.empty, deployed.failure[["Path", "Error"]]
+    jobs = ax.run_jobs(conn, ax.read_frame(SAMPLE / "job_answers.csv"), poll_interval=(0.02, 0.2))
+    assert set(jobs.failure["RecordID"]) == documented["job_answers.csv"]
+    assert set(jobs.failure["ErrorType"]) == {"JobFailed"}

@@ -19,7 +19,8 @@ an option (it would land in the shell's history): it comes from
 ``AXFRAME_CLIENT_SECRET``, the ``.env`` file, or a prompt at a terminal.
 
 Exit codes: 0 every row succeeded; 1 some rows failed (the outputs are still
-written); 2 a usage, file or connection error (nothing was sent).
+written); 2 a usage, file or connection error (nothing was sent); 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -56,8 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["emulator"]:  # the emulator's own options, parsed by the emulator (one list, never two)
+        return local.run_emulator(given[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(given)
     if not args.command:
         parser.print_help()
         return EXIT_USAGE

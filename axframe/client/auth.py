@@ -21,6 +21,7 @@ import requests
 
 from ..errors import AnswerRefused, AuthenticationError, ServerUnreachable, proxy_note
 from .limits import expired, read_bounded, watch
+from .reach import why_unreachable
 from .secrets import forget_secret, mask, register_secret
 from .transport import redirect_refusal
 
@@ -195,7 +196,7 @@ class TokenAuth(requests.auth.AuthBase):
                     raise AuthenticationError(f"the token endpoint sent no whole answer within {self._deadline:g} s; "
                                               "is this an Alteryx Server's Web API address?") from None
                 raise ServerUnreachable(f"cannot reach the Server's token endpoint {self.token_url}: "
-                                        f"{type(exc).__name__}"
+                                        f"{why_unreachable(exc, self.token_url)}"
                                         f"{proxy_note(exc, self._session.proxies, self.token_url)}") from None
             self.requested += 1
             if response.status_code == 200:

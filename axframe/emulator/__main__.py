@@ -12,9 +12,9 @@ from .server import Emulator
 from .state.legacy import PAGING_MODES
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m axframe.emulator") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m axframe.emulator",
+        prog=prog,
         description="Run a local Alteryx Server emulator on loopback until interrupted.")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
@@ -31,7 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return serve(build_parser().parse_args(argv))
+
+
+def export_lines(server: Emulator) -> list[str]:
+    """The shell lines that point axframe's command line at *server* (as its Curator)."""
+    return [f"export AXFRAME_BASE_URL={server.url}", f"export AXFRAME_CLIENT_ID={server.curator[0]}",
+            f"export AXFRAME_CLIENT_SECRET={server.curator[1]}"]
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the emulator that *args* (of :func:`build_parser`) describe until Ctrl-C or SIGTERM."""
     try:
         server = Emulator(args.seed, host=args.host, port=args.port, token_lifetime=args.token_lifetime,
                           job_slots=args.job_slots, admin_paging=args.admin_paging)
@@ -52,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"axframe emulator listening on {server.url}", flush=True)
         print(f"  Curator key:    {server.curator[0]}\n  Curator secret: {server.curator[1]}")
         print(f"  Artisan key:    {server.artisan[0]}\n  Artisan secret: {server.artisan[1]}")
-        print("  Control API:    " + server.root + "/_emulator/stats  (Ctrl-C to stop)", flush=True)
+        print("  Control API:    " + server.root + "/_emulator/stats  (Ctrl-C to stop)")
+        print("To point the command line at it (as its Curator), in another terminal:")
+        print("\n".join("  " + line for line in export_lines(server)), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

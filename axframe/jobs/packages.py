@@ -27,7 +27,8 @@ _UPLOAD_DEFAULTS = {
 
 
 def package_frame(source: str | os.PathLike | Iterable[str | os.PathLike], *, ownerId: str | None = None,
-                 action: str = "workflows.upload", recursive: bool = False, **fields: Any) -> pd.DataFrame:
+                 owner: str | None = None, action: str = "workflows.upload", recursive: bool = False,
+                 **fields: Any) -> pd.DataFrame:
     """A frame that publishes ``.yxzp`` packages with ``ax.create`` / ``ax.post``.
 
     Parameters
@@ -39,6 +40,9 @@ def package_frame(source: str | os.PathLike | Iterable[str | os.PathLike], *, ow
         The id of the user who will own the workflows.  Required by the
         Server; left empty, every row fails with a clear message until the
         ``ownerId`` column is filled in.
+    owner : str, optional
+        The owner's email instead of their id: an ``owner`` column, which the
+        macros resolve to ``ownerId`` once per run (give one of the two).
     action : {"workflows.upload", "workflows.add_version"}
         New workflows (``ax.create(conn, "workflows.upload", frame)``) or new
         versions (``ax.post(conn, "workflows.add_version", frame)``; add a
@@ -55,7 +59,7 @@ def package_frame(source: str | os.PathLike | Iterable[str | os.PathLike], *, ow
     pandas.DataFrame
         ``RecordID`` (1, 2...), ``file`` (the package's path), ``name`` (the
         package's MetaInfo name, else its main document's or file's name),
-        ``ownerId`` and the form fields.  A package that cannot be read still
+        ``ownerId`` (or ``owner``) and the form fields.  A package that cannot be read still
         gets a row; uploading it fails that row with ``InvalidFile``.
 
     Raises
@@ -73,6 +77,9 @@ def package_frame(source: str | os.PathLike | Iterable[str | os.PathLike], *, ow
         hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
         raise ConfigurationError(f"{action} has no form field {', '.join(unknown)}{hint}; "
                                  f"its fields are {', '.join(sorted(allowed))}")
+    if owner is not None and ownerId is not None:
+        raise ConfigurationError("give the owner's id (ownerId=) or their email (owner=), not both")
+    who = ("owner", owner) if owner is not None else ("ownerId", ownerId)
     paths = _package_paths(source, recursive)
     rows = []
     for i, path in enumerate(paths, start=1):
@@ -80,12 +87,12 @@ def package_frame(source: str | os.PathLike | Iterable[str | os.PathLike], *, ow
             name = read_package(path.read_bytes()).name
         except (PackageError, OSError):
             name = path.stem
-        row: dict[str, Any] = {"RecordID": i, "file": str(path), "name": name, "ownerId": ownerId}
+        row: dict[str, Any] = {"RecordID": i, "file": str(path), "name": name, who[0]: who[1]}
         row.update(_UPLOAD_DEFAULTS[action])
         row.update(fields)
         rows.append(row)
-    columns = ["RecordID", "file", "name", "ownerId"] + [c for c in _UPLOAD_DEFAULTS[action] if c not in
-                                                          ("name", "ownerId")]
+    columns = ["RecordID", "file", "name", who[0]] + [c for c in _UPLOAD_DEFAULTS[action] if c not in
+                                                        ("name", "ownerId")]
     columns += [c for c in fields if c not in columns]
     out = pd.DataFrame(rows, columns=columns)
     out["RecordID"] = out["RecordID"].astype("int64")

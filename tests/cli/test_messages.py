@@ -72,3 +72,42 @@ def test_the_demo_cuts_long_errors_between_words():
     assert len(short) <= 40 and short.endswith("...")
     assert text.startswith(short[:-3]) and text[len(short) - 3] == " "  # cut where a word ends
     assert clip("x" * 50, 20) == "x" * 17 + "..."  # one long word: cut, still marked
+
+
+def test_axframe_emulator_prints_the_export_lines_of_the_readme_and_takes_the_emulators_options(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from ..conftest import ROOT
+
+    process = subprocess.Popen([sys.executable, "-m", "axframe.cli", "emulator", "--port", "0", "--host",
+                                "127.0.0.1", "--token-lifetime", "5"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        lines = []
+        while len([line for line in lines if line.strip().startswith("export ")]) < 3:
+            line = process.stdout.readline()
+            assert line, (lines, process.stderr.read() if process.poll() is not None else "")
+            lines.append(line)
+        exports = [line.strip() for line in lines if line.strip().startswith("export ")]
+        port = re.search(r"127\.0\.0\.1:(\d+)/webapi", exports[0]).group(1)
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        block = re.search(r"```bash\n(export AXFRAME_BASE_URL=.*?)```", readme, re.S).group(1)
+        assert [line.replace(f":{port}/", ":8080/") for line in exports] == block.strip().splitlines()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AXFRAME_")}
+        env.update(dict(line.removeprefix("export ").split("=", 1) for line in exports))
+        source = _rows(tmp_path, "in.csv")
+        done = subprocess.run([sys.executable, "-m", "axframe.cli", "create", "collections.create", "-i",
+                               str(source)], env=env, capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, done.stderr
+        assert json.loads((tmp_path / "in.summary.json").read_text())["succeeded"] == 2
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    help_text = subprocess.run([sys.executable, "-m", "axframe.cli", "emulator", "--help"], capture_output=True,
+                               text=True, timeout=60).stdout
+    assert help_text.startswith("usage: axframe emulator") and "--token-lifetime" in help_text \
+        and "--host" in help_text

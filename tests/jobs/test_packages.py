@@ -47,6 +47,20 @@ def test_package_frame_defaults_and_overrides(tmp_path, ids):
         package_frame(tmp_path / "pkgs", action="workflows.delete")
 
 
+def test_package_frame_names_the_owner_by_email(tmp_path, server, conn):
+    write_packages(tmp_path / "pkgs")
+    frame = package_frame(tmp_path / "pkgs", owner="ana.artisan@example.com")
+    assert "ownerId" not in frame.columns and set(frame["owner"]) == {"ana.artisan@example.com"}
+    success, failure = ax.create(conn, "workflows.upload", frame)
+    assert failure.empty, failure[["RecordID", "Error"]]
+    owners = {server.state.workflows[json.loads(r)]["ownerId"] for r in success["Response"]}
+    assert owners == {server.refs["user:ana"]}
+    nobody, failure = ax.create(conn, "workflows.upload", package_frame(tmp_path / "pkgs", owner="no@example.com"))
+    assert nobody.empty and set(failure["ErrorType"]) == {"NotFound"}  # refused before sending
+    with pytest.raises(ax.ConfigurationError, match="not both"):
+        package_frame(tmp_path / "pkgs", owner="ana.artisan@example.com", ownerId="x")
+
+
 def test_upload_then_download_gives_the_same_bytes(tmp_path, server, conn, ids):
     files = write_packages(tmp_path / "pkgs")
     frame = package_frame(tmp_path / "pkgs", ownerId=ids["user:ana"])

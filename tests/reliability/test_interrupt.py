@@ -25,6 +25,16 @@ from axframe.engine.journal import Journal
 
 from ..cli.test_cli import run_cli
 
+def _ctrl_c_heard() -> None:
+    """In the child, before it starts: SIGINT to its default, so that Python turns it into KeyboardInterrupt.
+
+    A process started in the background by a non-interactive shell (``pytest ... &``, ``nohup``) ignores
+    SIGINT, and its children inherit that: without this, the interrupt these tests send would be ignored
+    and they would fail for a reason that is not axframe's.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 SCRIPT = textwrap.dedent("""\
     import os, sys
     import pandas as pd
@@ -92,7 +102,7 @@ def test_keyboard_interrupt_in_python_then_resume(tmp_path, server, conn, action
     server.faults.configure(latency=0.03)
     process = subprocess.Popen([sys.executable, "-c", SCRIPT, action, str(rows), str(workers), str(journal)],
                                env=_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, text=True)
+                               stdin=subprocess.DEVNULL, text=True, preexec_fn=_ctrl_c_heard)
     finished = _interrupt_when_under_way(process, journal, rows)
     out, err = process.communicate()
     assert process.returncode == 130 and "interrupted" in out, (process.returncode, out, err[-2000:])
@@ -128,7 +138,8 @@ def test_ctrl_c_of_the_command_line_exits_130_and_resumes(tmp_path, server):
     args = ["create", "collections.create", "--input", str(source), "--journal", str(journal), "--workers", "4"]
     server.faults.configure(latency=0.03)
     process = subprocess.Popen([sys.executable, "-m", "axframe.cli", *args], env=_env(server),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                               preexec_fn=_ctrl_c_heard)
     _interrupt_when_under_way(process, journal, rows)
     out, err = process.communicate()
     assert process.returncode == 130, (out, err)
