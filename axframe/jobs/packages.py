@@ -67,16 +67,7 @@ def package_frame(source: str | os.PathLike | Iterable[str | os.PathLike], *, ow
     ConfigurationError
         For a missing folder, an unknown action or an unknown form field.
     """
-    if action not in _UPLOAD_DEFAULTS:
-        raise ConfigurationError(f"action must be 'workflows.upload' or 'workflows.add_version', not {action!r}")
-    endpoint = catalogue.find(action)
-    allowed = {p.name for p in endpoint.form if p.type != "file"} | {p.name for p in endpoint.path_params}
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        hints = [m for u in unknown for m in difflib.get_close_matches(u, sorted(allowed), n=1)]
-        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
-        raise ConfigurationError(f"{action} has no form field {', '.join(unknown)}{hint}; "
-                                 f"its fields are {', '.join(sorted(allowed))}")
+    _check_fields(action, fields)
     if owner is not None and ownerId is not None:
         raise ConfigurationError("give the owner's id (ownerId=) or their email (owner=), not both")
     who = ("owner", owner) if owner is not None else ("ownerId", ownerId)
@@ -100,6 +91,20 @@ def package_frame(source: str | os.PathLike | Iterable[str | os.PathLike], *, ow
         if column != "RecordID" and out[column].dtype != bool:
             out[column] = out[column].astype(object)
     return out
+
+
+def _check_fields(action: str, fields: dict[str, Any]) -> None:
+    """*action* is an upload and *fields* are its form fields, or a ConfigurationError says what is wrong."""
+    if action not in _UPLOAD_DEFAULTS:
+        raise ConfigurationError(f"action must be 'workflows.upload' or 'workflows.add_version', not {action!r}")
+    endpoint = catalogue.find(action)
+    allowed = {p.name for p in endpoint.form if p.type != "file"} | {p.name for p in endpoint.path_params}
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        hints = [m for u in unknown for m in difflib.get_close_matches(u, sorted(allowed), n=1)]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        raise ConfigurationError(f"{action} has no form field {', '.join(unknown)}{hint}; "
+                                 f"its fields are {', '.join(sorted(allowed))}")
 
 
 def _package_paths(source: Any, recursive: bool) -> list[Path]:

@@ -136,16 +136,19 @@ def _rows(spec: Sheet, frame: pd.DataFrame, where: str) -> dict[tuple, dict[str,
         key = tuple(_fold(row.get(k)) for k in spec.key)
         if all(v is None for v in key):
             continue  # an empty line
-        if any(row.get(k) is None for k in spec.key if k not in spec.either) or \
-                (spec.either and sum(row.get(k) is not None for k in spec.either) != 1):
-            either = f"; give one of {' or '.join(spec.either)}" if spec.either else ""
-            raise ConfigurationError(f"{where} sheet {spec.name}, row {number}: the key ({', '.join(spec.key)}) is "
-                                     f"incomplete{either}")
-        if key in out:
-            raise ConfigurationError(f"{where} sheet {spec.name}, row {number}: "
-                                     f"{' / '.join(str(v) for v in key if v)} appears twice")
+        _check_key(spec, row, key, out, f"{where} sheet {spec.name}, row {number}")
         out[key] = row
     return out
+
+
+def _check_key(spec: Sheet, row: dict[str, Any], key: tuple, seen: dict[tuple, Any], where: str) -> None:
+    """A row's key is whole (one of the *either* columns, when the sheet has some) and not seen before."""
+    incomplete = any(row.get(k) is None for k in spec.key if k not in spec.either)
+    if incomplete or (spec.either and sum(row.get(k) is not None for k in spec.either) != 1):
+        either = f"; give one of {' or '.join(spec.either)}" if spec.either else ""
+        raise ConfigurationError(f"{where}: the key ({', '.join(spec.key)}) is incomplete{either}")
+    if key in seen:
+        raise ConfigurationError(f"{where}: {' / '.join(str(v) for v in key if v)} appears twice")
 
 
 # --------------------------------------------------------------------------
@@ -220,21 +223,23 @@ def _guard(changes: list[Change], current: Workbook, options: PlanOptions) -> No
         user = _fold(change.key.get("email") if change.sheet == "Users" else change.key.get("user"))
         if me is not None and user == me and (change.sheet == "Users" or change.action == "remove"):
             change.action, change.note = "skipped", "your own account is never changed by a plan"
-            continue
-        if change.sheet != "Users":
-            continue
-        curator = roles.get(user) == "Curator"
-        demoted = "role" in change.fields and change.fields["role"][0] == "Curator"
-        deactivated = change.action == "remove" or change.fields.get("isActive", (None, True))[1] is False
-        if me is None and curator and (demoted or deactivated):
-            change.action, change.note = "skipped", "a Curator is removed, deactivated or demoted only when me= says " \
-                                                    "who you are"
-        elif change.action == "remove" and not options.delete_users:
-            change.note = "deactivated, not deleted (delete_users=True deletes)"
-        elif change.action == "remove" and not options.transfer_to:
-            change.action, change.note = "skipped", "deleting a user needs transfer_to= (who receives their assets)"
-        elif change.action == "remove":
-            change.note = f"deleted, after their assets go to {options.transfer_to}"
+        elif change.sheet == "Users":
+            _guard_user(change, roles.get(user) == "Curator", me is not None, options)
+
+
+def _guard_user(change: Change, curator: bool, knows_me: bool, options: PlanOptions) -> None:
+    """A change to a user: a Curator kept unless ``me`` is given; a leaver deactivated, or deleted with a transfer."""
+    demoted = "role" in change.fields and change.fields["role"][0] == "Curator"
+    deactivated = change.action == "remove" or change.fields.get("isActive", (None, True))[1] is False
+    if not knows_me and curator and (demoted or deactivated):
+        change.action, change.note = "skipped", "a Curator is removed, deactivated or demoted only when me= says " \
+                                                "who you are"
+    elif change.action == "remove" and not options.delete_users:
+        change.note = "deactivated, not deleted (delete_users=True deletes)"
+    elif change.action == "remove" and not options.transfer_to:
+        change.action, change.note = "skipped", "deleting a user needs transfer_to= (who receives their assets)"
+    elif change.action == "remove":
+        change.note = f"deleted, after their assets go to {options.transfer_to}"
 
 
 # --------------------------------------------------------------------------

@@ -192,12 +192,22 @@ def _collections(conn: Connection, workers: int, step: Callable[[int], None], sn
     for collection in listed:
         full = admin.get(str(collection.get("id")))
         if full is not None:
-            collection["userPermissions"] = {str(u.get("userId")): permissions_of(u) for u in full.get("users") or []}
-            collection["groupPermissions"] = {str(g.get("userGroupId")): permissions_of(g)
-                                              for g in full.get("userGroups") or []}
-            collection["workflowIds"] = [str(a.get("appId")) for a in full.get("apps") or [] if a.get("appId")]
+            _members_from_admin(collection, full)
         else:
-            collection["userPermissions"] = {str(u.get("userId")): {} for u in collection.get("users") or []}
-            collection["groupPermissions"] = {str(g): {} for g in collection.get("userGroupIds") or []}
-            collection["workflowIds"] = [str(w) for w in collection.get("workflowIds") or []]
+            _members_from_detail(collection)
     return listed
+
+
+def _members_from_admin(collection: dict, full: dict) -> None:
+    """Members and their permissions from the Admin V1 listing's record of *collection*."""
+    collection["userPermissions"] = {str(u.get("userId")): permissions_of(u) for u in full.get("users") or []}
+    collection["groupPermissions"] = {str(g.get("userGroupId")): permissions_of(g)
+                                      for g in full.get("userGroups") or []}
+    collection["workflowIds"] = [str(a.get("appId")) for a in full.get("apps") or [] if a.get("appId")]
+
+
+def _members_from_detail(collection: dict) -> None:
+    """Members from the V3 detail view, which gives no permissions."""
+    collection["userPermissions"] = {str(u.get("userId")): {} for u in collection.get("users") or []}
+    collection["groupPermissions"] = {str(g): {} for g in collection.get("userGroupIds") or []}
+    collection["workflowIds"] = [str(w) for w in collection.get("workflowIds") or []]
