@@ -35,8 +35,8 @@ from . import schemas
 from .errors import UnknownActionError, WrongMacroError
 from .merge import Merge, project, schedule_contract, user_contract, workflow_contract
 
-__all__ = ["Param", "Endpoint", "NaturalKey", "Paging", "JobPath", "ENDPOINTS", "find", "endpoints", "MACROS",
-           "FORMATS", "AUDIT_ENTITIES", "ROLES", "job_path"]
+__all__ = ["Param", "Endpoint", "NaturalKey", "Membership", "Paging", "JobPath", "ENDPOINTS", "find", "endpoints", "MACROS",
+           "FORMATS", "AUDIT_ENTITIES", "ROLES", "NOT_ON_EVERY_SERVER", "job_path"]
 
 MACROS = ("get", "create", "post", "delete")
 
@@ -46,6 +46,12 @@ FORMATS = ("Raw", "Yxdb", "Shp", "Kml", "Tab", "Mif", "Dbf", "Csv", "Pdf", "Docx
 AUDIT_ENTITIES = ("AppInfo", "Collection", "Credential", "Subscription", "User", "UserGroup")
 #: A user's role (reference 4.4; the Swagger states it in prose only).
 ROLES = ("NoAccess", "Viewer", "Member", "Artisan", "Curator", "Evaluated")
+#: The V3 operations an older Server may not serve: absent from the older V3 surface on record (the generated
+#: client in the mcp-server-alteryx 0.2.22 wheel, issue 17; ``tools/derive_versions.py`` derives the same set).
+#: Before sending one, the client asks the Server's own Swagger document whether it serves it (client/server.py).
+NOT_ON_EVERY_SERVER = frozenset({
+    "Credentials_AddCredential", "Credentials_UpdateCredential", "DCME_ShareDcmConnectionForCollaboration",
+    "Jobs_GetJobsInQueue", "Jobs_CancelJob", "Usage_GetUsage", "Usage_UploadUsageEventsCleanupFile"})
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,36 @@ class Paging:
     alias: str
     first: int | None = None
     fields: tuple[str, ...] = ("id",)
+
+
+@dataclass(frozen=True)
+class Membership:
+    """How to tell whether an add took effect: its parent's detail view lists the member (:mod:`axframe.engine.reconcile`).
+
+    An add (a user into a group, a group into a collection, a share) whose outcome is unknown is settled by
+    reading the parent once: every member the call adds is there, it took effect; none is, it did not (and is
+    sent again, after a second look); some are, the row stays ``OutcomeUnknown``.
+
+    Attributes
+    ----------
+    detail : str
+        The catalogue name of the parent's detail read; its one path parameter is the add's.
+    listed : str
+        The field of the detail that holds the members.
+    item : str or None
+        The key of each listed member that holds its id (None: the list holds the ids themselves).
+    body : str or None
+        The body field holding the id the call adds (None: the body is a list of ids).
+    """
+
+    detail: str
+    listed: str
+    item: str | None
+    body: str | None
+
+
+def _member(detail: str, listed: str, item: str | None, body: str | None) -> dict:
+    return dict(membership=Membership(detail, listed, item, body))
 
 
 @dataclass(frozen=True)
@@ -180,6 +216,12 @@ class Endpoint:
     paging: Paging | None = None  # a page/pageSize listing
     upload: str | None = None  # "package" (a .yxzp, checked before sending) or "file"
     job: JobPath | None = None  # queues a job
+    membership: Membership | None = None  # an add, settled by reading its parent when its outcome is unknown
+
+    @property
+    def newer(self) -> bool:
+        """Whether an older Server may lack this operation (:data:`NOT_ON_EVERY_SERVER`)."""
+        return self.operation_id in NOT_ON_EVERY_SERVER
 
     @property
     def spelling(self) -> str:
@@ -272,9 +314,12 @@ _V3 = [
     ("collections.create", "Collections_CreateCollection", "create", "Create a collection."),
     ("collections.update", "Collections_UpdateCollection", "post", "Rename a collection or change its owner.",
      dict(merge=Merge("collections.get", project("UpdateCollectionContract")))),
-    ("collections.add_user", "Collections_AddUserToCollection", "post", "Add a user to a collection, with permissions."),
-    ("collections.add_group", "Collections_AddUserGroupToCollection", "post", "Add a user group to a collection, with permissions."),
-    ("collections.add_workflow", "Collections_AddWorkflowToCollection", "post", "Add a workflow to a collection."),
+    ("collections.add_user", "Collections_AddUserToCollection", "post", "Add a user to a collection, with permissions.",
+     _member("collections.get", "users", "userId", "userId")),
+    ("collections.add_group", "Collections_AddUserGroupToCollection", "post", "Add a user group to a collection, with permissions.",
+     _member("collections.get", "userGroupIds", None, "userGroupId")),
+    ("collections.add_workflow", "Collections_AddWorkflowToCollection", "post", "Add a workflow to a collection.",
+     _member("collections.get", "workflowIds", None, "workflowId")),
     ("collections.add_schedule", "Collections_AddScheduleToCollection", "post", "Add a schedule to a collection."),
     ("collections.update_user_permissions", "Collections_UpdateCollectionUserPermissions", "post", "Change a user's permissions in a collection."),
     ("collections.update_group_permissions", "Collections_UpdateCollectionUserGroupPermissions", "post", "Change a user group's permissions in a collection."),
@@ -310,7 +355,8 @@ _V3 = [
      dict(natural_key=NaturalKey("usergroups.list", "name", None, "name"))),
     ("usergroups.update", "UserGroups_UpdateUserGroup", "post", "Rename a user group or change its role.",
      dict(merge=Merge("usergroups.get", project("UpdateUserGroupContract")))),
-    ("usergroups.add_users", "UserGroups_AddUsersToGroup", "post", "Add users to a user group (the contract is a list of user ids)."),
+    ("usergroups.add_users", "UserGroups_AddUsersToGroup", "post", "Add users to a user group (the contract is a list of user ids).",
+     _member("usergroups.get", "members", "userId", None)),
     ("usergroups.add_ad_group", "UserGroups_AddActiveDirectoryGroupToCustomGroup", "post", "Add an Active Directory group to a user group (the contract is the SID as JSON text)."),
     ("usergroups.remove_user", "UserGroups_RemoveUserFromGroup", "delete", "Remove a user from a user group."),
     ("usergroups.remove_ad_group", "UserGroups_RemoveActiveDirectoryGroupFromCustomGroup", "delete", "Remove an Active Directory group from a user group."),
@@ -320,8 +366,10 @@ _V3 = [
     ("credentials.get", "Credentials_GetCredential", "get", "One credential with whom it is shared."),
     ("credentials.create", "Credentials_AddCredential", "create", "Add a credential (user name and password)."),
     ("credentials.update", "Credentials_UpdateCredential", "post", "Change a credential's password."),
-    ("credentials.add_user", "Credentials_ShareCredentialWithUser", "post", "Share a credential with a user."),
-    ("credentials.add_group", "Credentials_ShareCredentialWithUserGroup", "post", "Share a credential with a user group."),
+    ("credentials.add_user", "Credentials_ShareCredentialWithUser", "post", "Share a credential with a user.",
+     _member("credentials.get", "userIds", None, "userId")),
+    ("credentials.add_group", "Credentials_ShareCredentialWithUserGroup", "post", "Share a credential with a user group.",
+     _member("credentials.get", "userGroupIds", None, "userGroupId")),
     ("credentials.remove_user", "Credentials_RemoveUserFromCredential", "delete", "Stop sharing a credential with a user."),
     ("credentials.remove_group", "Credentials_RemoveUserGroupFromCredential", "delete", "Stop sharing a credential with a user group."),
     ("credentials.delete", "Credentials_DeleteCredential", "delete", "Delete a credential (force=true also removes its shares)."),
@@ -329,8 +377,10 @@ _V3 = [
     ("data_connections.list", "ServerConnections_GetServerDataConnections", "get", "List server data connections."),
     ("data_connections.get", "ServerConnections_GetServerDataConnection", "get", "One server data connection."),
     ("data_connections.rename", "ServerConnections_UpdateServerDataConnectionName", "post", "Rename a server data connection."),
-    ("data_connections.add_user", "ServerConnections_AddUserToServerDataConnection", "post", "Share a server data connection with a user."),
-    ("data_connections.add_group", "ServerConnections_AddUserGroupToServerDataConnection", "post", "Share a server data connection with a user group."),
+    ("data_connections.add_user", "ServerConnections_AddUserToServerDataConnection", "post", "Share a server data connection with a user.",
+     _member("data_connections.get", "userIds", None, "userId")),
+    ("data_connections.add_group", "ServerConnections_AddUserGroupToServerDataConnection", "post", "Share a server data connection with a user group.",
+     _member("data_connections.get", "userGroupIds", None, "userGroupId")),
     ("data_connections.remove_user", "ServerConnections_RemoveUserFromServerDataConnection", "delete", "Stop sharing a server data connection with a user."),
     ("data_connections.remove_group", "ServerConnections_RemoveUserGroupFromServerDataConnection", "delete", "Stop sharing a server data connection with a user group."),
     ("data_connections.delete", "ServerConnections_DeleteServerDataConnection", "delete", "Delete a server data connection."),

@@ -11,7 +11,11 @@ the record up instead:
   it is sent once more and that answer decides the row.
 
 Natural keys: a user's email, a user group's name, a subscription's name, and
-a workflow's ``sourceAppId`` when the upload sets one.  Other creates
+a workflow's ``sourceAppId`` when the upload sets one.  An add to a parent (a
+user into a group or a collection, a group or workflow into a collection, a
+share of a credential or a data connection: ``Endpoint.membership``) is
+settled the same way by reading the parent: every member it adds is there, it
+took effect; none is, twice, it did not and is sent again.  Other creates
 (collections, schedules, credentials, jobs...) have no such key; their rows
 stay failures of type ``OutcomeUnknown`` for a person to check.
 
@@ -28,19 +32,20 @@ These are steps of a row's program: ``found = yield from look_up(...)``.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Generator
 from urllib.parse import quote
 
 from .. import catalogue
-from ..catalogue import Endpoint, NaturalKey
+from ..catalogue import Endpoint, Membership, NaturalKey
 from ..client.call import Call, Outcome
 from ..errors import ErrorType
 from ..schemas import parse_datetime
 from .rows import Send, Step, Wait
 
-__all__ = ["Finding", "look_up", "look_up_call", "reconcile", "can_reconcile", "GRACE"]
+__all__ = ["Finding", "look_up", "look_up_member", "look_up_call", "reconcile", "can_reconcile", "GRACE"]
 
 GRACE = 1.0  # seconds between the two lookups that must both miss before a create is sent again
 SKEW = 60.0  # seconds the Server's clock may run behind ours, for creation times
@@ -57,8 +62,55 @@ class Finding:
 
 
 def can_reconcile(endpoint: Endpoint) -> bool:
-    """Whether an unknown outcome of *endpoint* can be settled by a lookup."""
-    return endpoint.natural_key is not None
+    """Whether an unknown outcome of *endpoint* can be settled by a lookup (a natural key, or an add's parent)."""
+    return endpoint.natural_key is not None or endpoint.membership is not None
+
+
+def _members_added(call: Call, spec: Membership) -> list[str] | None:
+    """The ids *call* adds to its parent (None: the body does not say)."""
+    try:
+        body = json.loads(call.body or b"null")
+    except ValueError:
+        return None
+    ids = body if spec.body is None else [body.get(spec.body)] if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        return None
+    return ids
+
+
+def _parent_path(endpoint: Endpoint, call: Call, detail: Endpoint) -> str | None:
+    """The detail path of the parent *call* adds to: its path parameter's value, taken from the call's path."""
+    pattern = re.escape(endpoint.path)
+    for param in endpoint.path_params:
+        pattern = pattern.replace(re.escape("{" + param.name + "}"), f"(?P<{param.name}>[^/]+)")
+    found = re.fullmatch(pattern, call.path)
+    if found is None or len(detail.path_params) != 1:
+        return None
+    name = detail.path_params[0].name
+    value = found.groupdict().get(name)
+    return None if value is None else detail.path.replace("{" + name + "}", value)
+
+
+def look_up_member(endpoint: Endpoint, call: Call) -> Generator[Step, Any, Finding]:
+    """Steps that read the parent of an add and tell whether every member *call* adds is in it."""
+    spec = endpoint.membership
+    assert spec is not None
+    detail = catalogue.find(spec.detail)
+    wanted, path = _members_added(call, spec), _parent_path(endpoint, call, detail)
+    if wanted is None or path is None:
+        return Finding(None, detail=f"the call does not say what it adds to which {spec.detail.split('.')[0]}")
+    read = yield Send(Call("GET", path, detail))
+    view = read.value() if read.ok else None
+    if not isinstance(view, dict) or not isinstance(view.get(spec.listed), list):
+        how = read.error if not read.ok else f"it shows no {spec.listed}"
+        return Finding(None, detail=f"the parent ({spec.detail}) could not be read: {how}")
+    have = {str(m.get(spec.item)) if spec.item and isinstance(m, dict) else str(m) for m in view[spec.listed]}
+    present = [w for w in wanted if w in have]
+    if len(present) == len(wanted):
+        return Finding(True, view)
+    if present:
+        return Finding(None, detail=f"{len(present)} of the {len(wanted)} members it adds are in {spec.listed}")
+    return Finding(False)
 
 
 def _field_of(call: Call, name: str) -> Any:
@@ -166,9 +218,12 @@ def look_up_call(endpoint: Endpoint, call: Call) -> Generator[Step, Any, Outcome
     """
     spec = endpoint.natural_key
     key = _key_of(call, spec) if spec else None
-    if spec is None or key is None:
+    if endpoint.membership is not None:
+        finding = yield from look_up_member(endpoint, call)
+    elif spec is None or key is None:
         return None
-    finding = yield from look_up(spec, key, call)
+    else:
+        finding = yield from look_up(spec, key, call)
     if finding.found:
         return Outcome(200, json.dumps(finding.record, ensure_ascii=False))
     if finding.found is None:
@@ -195,10 +250,15 @@ def _settle(endpoint: Endpoint, call: Call, outcome: Outcome, grace: float,
             since: float) -> Generator[Step, Any, tuple[Outcome, str]]:
     spec = endpoint.natural_key
     key = _key_of(call, spec) if spec else None
-    if spec is None or key is None:
+    if endpoint.membership is None and (spec is None or key is None):
         return outcome, ""
+    by = spec.field if spec is not None and key is not None else "the parent's members"
     for attempt in range(2):
-        finding = yield from look_up(spec, key, call, since)
+        if endpoint.membership is not None:
+            finding = yield from look_up_member(endpoint, call)
+        else:
+            assert spec is not None and key is not None
+            finding = yield from look_up(spec, key, call, since)
         if finding.found is None:
             note = f"could not reconcile: {finding.detail}"
             return Outcome(outcome.status, outcome.text, error_type=outcome.error_type,
@@ -206,9 +266,9 @@ def _settle(endpoint: Endpoint, call: Call, outcome: Outcome, grace: float,
         if finding.found:
             text = json.dumps(finding.record, ensure_ascii=False)
             return Outcome(200, text, attempts=outcome.attempts), \
-                f"reconciled: found the record by {spec.field} after the outcome was unknown"
+                f"reconciled: found the record by {by} after the outcome was unknown"
         if attempt == 0:
             yield Wait(grace)
     again = yield Send(call)
-    note = f"reconciled: no record with that {spec.field} after {grace:g} s, so it was sent again"
+    note = f"reconciled: not found by {by} after {grace:g} s, so it was sent again"
     return again, note

@@ -95,6 +95,28 @@ class _Apply:
         moved = [name for name, value in change.before.items() if _fold(now.get(name)) != _fold(value)]
         return f"{', '.join(moved)} changed on the Server since the plan" if moved else ""
 
+    def done(self, change: Change) -> str:
+        """Why *change* needs nothing sent: the Server is already as it plans ("" when it is not).
+
+        A change a killed run made before its answer was journaled, or one made twice, finds its work
+        done: a success, not a stale plan.
+        """
+        spec = sheet(change.sheet)
+        assert spec is not None
+        now = self.now[spec.name].get(tuple(_fold(change.key.get(k) or None) for k in spec.key))
+        if change.action == "remove":
+            if now is None:
+                return "it is gone from the Server already"
+            if spec.name == "Users" and not self.options.delete_users and now.get("isActive") is False:
+                return "the user is deactivated already"
+            return ""
+        if now is None:
+            return ""
+        wanted = {name: value for name, value in change.after.items() if name not in spec.context}
+        if all(_fold(now.get(name)) == _fold(value) for name, value in wanted.items()):
+            return "the Server has it as planned already"
+        return ""
+
     def need(self, kind: str, name: Any, owner: Any = None) -> str:
         found = self.ids.find(kind, name, owner)
         if isinstance(found, tuple):
@@ -103,6 +125,9 @@ class _Apply:
 
     # ---------------------------------------------------------------- the program
     def program(self, change: Change) -> Program:
+        done = self.done(change)
+        if done:
+            return Ending(True, None, "", sent=False, note=f"reconciled: nothing sent, {done}")
         why = self.stale(change)
         if why:
             return Ending.refused(CHANGED_SINCE_PLAN, f"not sent: {why} (plan again)")

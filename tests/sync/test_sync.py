@@ -148,6 +148,21 @@ def test_a_stale_plan_is_refused_per_row(server, conn, ids):
     assert server.state.users[ids["user:mia"]]["role"] == "Viewer"  # the other change was made
 
 
+def test_a_change_the_server_already_has_is_done_not_stale(server, conn, ids):
+    desired = {"Users": pd.DataFrame({"email": ["omar.ops@example.com", "mia.member@example.com"],
+                                      "role": ["Viewer", "Viewer"]}),
+               "GroupMembers": pd.DataFrame({"group": ["Operations"], "user": ["mia.member@example.com"]})}
+    plan = ax.plan(conn, desired)
+    ax.post(conn, "users.update", pd.DataFrame({"RecordID": [1], "userId": [ids["user:omar"]], "role": ["Viewer"]}))
+    first = ax.apply(conn, plan)  # omar was made a Viewer by someone else: done, nothing sent for him
+    assert first.failure.empty and first.summary.reconciled == 1
+    changes = server.stats()["routes"].get("Users_UpdateUser", 0)
+    again = ax.apply(conn, plan)  # the whole plan again, as after a crash without a journal: nothing twice
+    assert again.failure.empty and again.summary.reconciled == len(again.success) == 3
+    assert server.stats()["routes"].get("Users_UpdateUser", 0) == changes
+    assert server.state.users[ids["user:mia"]]["role"] == "Viewer"
+
+
 def test_a_plan_survives_a_file_and_is_applied_from_it(server, conn, tmp_path):
     plan = ax.plan(conn, {"UserGroups": pd.DataFrame({"name": ["From A File"], "role": ["Viewer"]})})
     path = ax.write_frame(plan.frame, tmp_path / "plan.xlsx")
