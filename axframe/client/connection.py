@@ -27,7 +27,7 @@ from .auth import LET_THROUGH, MaskedOAuth1, TokenAuth, oauth1_auth
 from .call import Call, Outcome
 from .limits import DEFAULT_MAX_BYTES_IN_FLIGHT, Budget, late, read_bounded, watch
 from .secrets import install_log_filter, mask, redact, register_secret
-from .transport import WSGIApp, answer_text, classify, make_session, mount_wsgi, redirect_refusal
+from .transport import Sender, WSGIApp, answer_text, classify, make_session, mount_wsgi, redirect_refusal
 
 __all__ = ["Connection", "authenticate", "normalise_base_url", "load_env_file", "describe_refusal"]
 
@@ -187,6 +187,7 @@ class Connection:
         self.session = make_session(self.base_url, verify, pool_size)
         if wsgi_app is not None:
             mount_wsgi(self.session, self.base_url, wsgi_app)
+        self._sender = Sender(self.session)
         self._client_id = client_id
         self._closed = False
         if legacy:
@@ -445,9 +446,7 @@ class Connection:
     def _request(self, call: Call, url: str) -> requests.Response:
         # never follow a redirect: the body (a new user, a password) would go to whatever address it names
         if call.file_path is None:
-            headers = {"Content-Type": call.content_type} if call.content_type else None
-            return self.session.request(call.method, url, params=call.params or None, data=call.body,
-                                        headers=headers, timeout=self.timeout, allow_redirects=False, stream=True)
+            return self._sender.send(call.method, url, call.params, call.body, call.content_type, self.timeout)
         with open(call.file_path, "rb") as handle:
             files = {call.file_field: (os.path.basename(call.file_path), handle, "application/octet-stream")}
             return self.session.request(call.method, url, params=call.params or None, data=call.form or {},

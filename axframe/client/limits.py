@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import socket
 import threading
 import time
@@ -95,13 +96,19 @@ class _Watch:
 
 
 class _Watchdog:
-    """A single daemon thread that fires the watches whose deadline has passed."""
+    """A single daemon thread that fires the watches whose deadline has passed.
+
+    The thread sleeps until the earliest deadline it knows of, and is woken only by a watch due
+    before that: nearly every exchange ends long before its deadline, so most add one entry to the
+    heap and wake no one (a finished watch leaves the heap when it reaches the top).
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, _Watch]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
+        self._asleep_until = 0.0  # when the thread will look again by itself (0: it is awake)
 
     def add(self, watch: _Watch) -> None:
         with self._cond:
@@ -111,20 +118,23 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="axframe-watchdog", daemon=True)
                 self._thread.start()
-            elif self._heap[0][2] is watch:
+            elif watch.deadline < self._asleep_until:
                 self._cond.notify()
 
     def _run(self) -> None:
         while True:
             with self._cond:
+                self._asleep_until = 0.0
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
                 if not self._heap:
+                    self._asleep_until = math.inf
                     self._cond.wait()
                     continue
                 deadline, _, watch = self._heap[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:
+                    self._asleep_until = deadline
                     self._cond.wait(wait)
                     continue
                 heapq.heappop(self._heap)
