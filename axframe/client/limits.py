@@ -27,8 +27,7 @@ import math
 import socket
 import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, ContextManager
 
 import requests
 
@@ -94,6 +93,15 @@ class _Watch:
         with self._lock:
             self.done = True
 
+    def __enter__(self) -> "_Watch":
+        _current.watch = self
+        _watchdog.add(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+        _current.watch = None
+
 
 class _Watchdog:
     """A single daemon thread that fires the watches whose deadline has passed.
@@ -145,20 +153,24 @@ _watchdog = _Watchdog()
 _current = threading.local()
 
 
-@contextmanager
-def watch(seconds: float | None) -> Iterator[_Watch | None]:
+class _Unwatched:
+    """The context of an exchange without a deadline."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_UNWATCHED = _Unwatched()
+
+
+def watch(seconds: float | None) -> ContextManager[_Watch | None]:
     """Bound the exchange this thread makes inside the ``with`` to *seconds* of wall-clock time."""
     if seconds is None:
-        yield None
-        return
-    current = _Watch(time.monotonic() + max(0.0, seconds))
-    _current.watch = current
-    _watchdog.add(current)
-    try:
-        yield current
-    finally:
-        current.finish()
-        _current.watch = None
+        return _UNWATCHED
+    return _Watch(time.monotonic() + max(0.0, seconds))
 
 
 def attach(connection: Any) -> None:
