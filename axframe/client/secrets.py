@@ -162,14 +162,12 @@ def mentions(text: str, words: tuple[str, ...]) -> bool:
     length): several times cheaper than a case-insensitive pattern, and never a second copy of a
     large answer.
     """
-    if len(text) <= _CHUNK:
-        lowered = text.lower()
-        return any(word in lowered for word in words)
     overlap = max(map(len, words)) - 1
     for start in range(0, len(text), _CHUNK):
-        lowered = text[start:start + _CHUNK + overlap].lower()
-        if any(word in lowered for word in words):
-            return True
+        lowered = text[start:start + _CHUNK + overlap].lower() if start or len(text) > _CHUNK else text.lower()
+        for word in words:
+            if word in lowered:
+                return True
     return False
 
 
