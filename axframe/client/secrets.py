@@ -8,6 +8,8 @@
   they leave the registry when the owner releases them or is garbage-collected,
   so that the registry holds the live secrets only and :func:`redact` costs
   one substring test per live secret, however many connections came and went.
+  The log filter also masks the last 256 keys and secrets released (a key
+  outlives its connection, and a library may log it): log messages are short.
 - :func:`scrub`: a Server's answer with its secret-bearing fields masked (a
   studio's ``apiSecret``, a token...), found by walking the JSON, not by a
   pattern over the text, so that escaped quotes or numbers cannot slip past.
@@ -39,9 +41,15 @@ _MIN_LENGTH = 6  # shorter values would mask ordinary words
 _secrets: Counter[str] = Counter()
 _snapshot: tuple[str, ...] = ()
 _lock = threading.Lock()
+# keys and secrets forgotten lately, newest last: no longer redacted from answers, still masked in log records,
+# for they stay valid credentials after their connection is gone, and other libraries (oauthlib, at DEBUG) may
+# still log them; log messages are short, so this costs little, and it holds a bounded number
+_retired: dict[str, None] = {}
+_retired_snapshot: tuple[str, ...] = ()
+_MAX_RETIRED = 256
 # values whose owners were garbage-collected: a finalizer may run inside any allocation, even one made
 # while _lock is held, so it only appends here (never taking the lock), and the registry settles them
-_released: list[str] = []
+_released: list[tuple[str, bool]] = []  # (value, retire it: a key or secret)
 
 
 def register_secret(value: str | None) -> None:
@@ -64,23 +72,32 @@ def forget_secret(value: str | None) -> None:
             _snapshot = tuple(_secrets)
 
 
-def forget_later(values: Iterable[str]) -> None:
-    """:func:`forget_secret` each of *values* at the registry's next use; safe inside a finalizer."""
-    _released.extend(values)
+def forget_later(values: Iterable[str], credentials: bool = False) -> None:
+    """:func:`forget_secret` each of *values* at the registry's next use; safe inside a finalizer.
+    *credentials*: keys and secrets, which log records go on masking for a while."""
+    _released.extend((value, credentials) for value in values)
 
 
-def _forget(value: str) -> None:
+def _forget(value: str, retire: bool = False) -> None:
+    global _retired_snapshot
     count = _secrets.get(value, 0)
     if count > 1:
         _secrets[value] = count - 1
     elif count:
         del _secrets[value]
+        if not retire:
+            return
+        _retired.pop(value, None)
+        _retired[value] = None
+        while len(_retired) > _MAX_RETIRED:
+            del _retired[next(iter(_retired))]
+        _retired_snapshot = tuple(_retired)
 
 
 def _settle() -> None:
     """Forget the values released by finalizers (with _lock held)."""
     while _released:
-        _forget(_released.pop())
+        _forget(*_released.pop())
 
 
 def _settled() -> tuple[str, ...]:
@@ -101,7 +118,7 @@ class Held:
         for value in kept:
             register_secret(value)
         # the callback holds the values, never the owner: collecting the owner runs it
-        self._release: Callable[[], Any] = weakref.finalize(owner, forget_later, kept)
+        self._release: Callable[[], Any] = weakref.finalize(owner, forget_later, kept, True)
 
     def release(self) -> None:
         """Forget the values (at most once, however often called)."""
@@ -248,14 +265,23 @@ def masked_text(text: str) -> str:
 # --------------------------------------------------------------------------
 
 
+def _redact_log(text: str) -> str:
+    """A log message with the live secrets and those forgotten lately masked."""
+    text = redact(text)
+    for secret in _retired_snapshot:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if _settled():
+        if _settled() or _retired_snapshot:
             try:
                 message = record.getMessage()
             except Exception:  # a malformed log call: the handler reports it, as it would without us
                 return True
-            cleaned = redact(message)
+            cleaned = _redact_log(message)
             if cleaned != message:
                 record.msg, record.args = cleaned, None
         return True

@@ -10,6 +10,7 @@ prepares is the one ``requests`` would prepare for the same call.
 from __future__ import annotations
 
 import gc
+import logging
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -203,6 +204,17 @@ def test_the_registry_keeps_only_the_secrets_of_live_connections(server):
     del kept
     gc.collect()
     assert secrets.live_secrets() == baseline
+
+
+def test_a_key_whose_connection_is_gone_is_still_masked_in_log_records(server, caplog):
+    key = "gone-key-0123456789"
+    conn = ax.Connection(server.url, key, "gone-secret-0123456789")
+    del conn
+    gc.collect()
+    assert secrets.redact(key) == key  # answers: live secrets only
+    caplog.set_level(logging.DEBUG, logger="oauthlib")
+    logging.getLogger("oauthlib").debug("signing with %s", key)  # a library that logs the key it signs with
+    assert caplog.records and key not in caplog.text and "signing with ***" in caplog.text
 
 
 def test_tokens_of_a_connection_dropped_without_closing_leave_the_registry(server):
