@@ -5,7 +5,9 @@ it ends (10% of its lifetime, at most 60 s early), and decides what a 401
 means (:meth:`TokenAuth.after_refusal`): an expiry (renew once and send
 again) or the Server's answer for that endpoint (a missing role: stop).  The
 key, secret and token never appear in a ``repr``, an exception or a log line:
-every one is registered with :func:`~axframe.client.secrets.register_secret`.
+every one is registered with :func:`~axframe.client.secrets.register_secret` for as
+long as it lives (the key and secret until their signer is garbage-collected; a
+token until it is replaced twice over, or its signer closed or collected).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 import re
 import threading
 import time
+import weakref
 from typing import Callable
 
 import requests
@@ -22,7 +25,7 @@ import requests
 from ..errors import AnswerRefused, AuthenticationError, ServerUnreachable, proxy_note
 from .limits import expired, read_bounded, watch
 from .reach import why_unreachable
-from .secrets import forget_secret, mask, register_secret
+from .secrets import forget_later, forget_secret, hold_secrets, mask, register_secret
 from .transport import redirect_refusal
 
 __all__ = ["TokenAuth", "oauth1_auth", "OAUTH1_TRANSPORTS", "LET_THROUGH"]
@@ -49,6 +52,13 @@ class _NoAuth(requests.auth.AuthBase):
 _NO_AUTH = _NoAuth()
 
 
+def _forget_tokens(tokens: list[str]) -> None:
+    """Forget the tokens a signer registered (it was closed, or it or its connection garbage-collected):
+    when the registry is next used, for this may run inside a finalizer."""
+    forget_later(tokens[:])
+    tokens.clear()
+
+
 class TokenAuth(requests.auth.AuthBase):
     """Bearer-token signing with one shared, self-renewing client-credentials token."""
 
@@ -57,8 +67,9 @@ class TokenAuth(requests.auth.AuthBase):
     def __init__(self, token_url: str, client_id: str, client_secret: str, *, session: requests.Session,
                  timeout: float | tuple[float, float] = 30.0, clock: Callable[[], float] = time.monotonic,
                  max_margin: float = 60.0, deadline: float | None = 120.0):
-        register_secret(client_id)
-        register_secret(client_secret)
+        self._held = hold_secrets(self, client_id, client_secret)
+        self._registered: list[str] = []  # the tokens registered, forgotten when replaced, closed or collected
+        weakref.finalize(self, _forget_tokens, self._registered)
         self.token_url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
@@ -82,14 +93,18 @@ class TokenAuth(requests.auth.AuthBase):
         self._accepted: set[str | None] = set()  # the live tokens some call got through with
         self._doubts_lock = threading.Lock()
 
+    def forget_when_gone(self, owner: object) -> None:
+        """Forget this signer's tokens when *owner* (its connection) is garbage-collected, even unclosed."""
+        weakref.finalize(owner, _forget_tokens, self._registered)
+
     def __repr__(self) -> str:
         return f"<TokenAuth client_id={mask(self._client_id)} tokens_requested={self.requested}>"
 
     def close(self) -> None:
-        """Forget the tokens (the key and secret stay masked for as long as the process lives)."""
+        """Forget the tokens (the key and secret stay masked for as long as this signer lives)."""
         with self._lock:
-            for value in (self._token, self._previous):
-                forget_secret(value)
+            while self._registered:
+                forget_secret(self._registered.pop())
             self._token = self._previous = None
             self._renew_at = 0.0
 
@@ -114,10 +129,15 @@ class TokenAuth(requests.auth.AuthBase):
             self.lifetime = lifetime
             self._renew_at = self._clock() + lifetime - min(self._max_margin, lifetime * 0.1)
             self.renewal = (token, {} if reason is None else {reason: False})
-            forget_secret(self._previous)  # two tokens live at most: the new one and the one still in flight
+            self._forget(self._previous)  # two tokens live at most: the new one and the one still in flight
             self._previous = self._token
             self._token = token  # last: a thread that sees it unlocked sees its renewal time and reason too
             return token
+
+    def _forget(self, token: str | None) -> None:
+        if token is not None and token in self._registered:
+            self._registered.remove(token)
+            forget_secret(token)
 
     # what a 401 means -------------------------------------------------------------
     def let_through(self, where: str, token: str | None = None) -> None:
@@ -212,6 +232,7 @@ class TokenAuth(requests.auth.AuthBase):
                                               "sent in a header (it is empty, or holds spaces, line breaks or other "
                                               "characters a token cannot hold); is this an Alteryx Server?")
                 register_secret(token)
+                self._registered.append(token)
                 self._use_form = use_form
                 lifetime = self._lifetime(body.get("expires_in"))
                 log.debug("got a token (%s credentials), lifetime %.0f s", "form" if use_form else "Basic", lifetime)
@@ -283,8 +304,6 @@ def oauth1_auth(client_id: str, client_secret: str, transport: str = "header",
 
     from .secrets import install_log_filter
 
-    register_secret(client_id)
-    register_secret(client_secret)
     install_log_filter()  # oauthlib's loggers exist now: they log the key at DEBUG
     return MaskedOAuth1(client_id, client_secret, transport, sign_as)
 
@@ -295,6 +314,7 @@ class MaskedOAuth1(requests.auth.AuthBase):
     renews = False
 
     def __init__(self, client_id: str, client_secret: str, transport: str, sign_as: tuple[str, str] | None = None):
+        self._held = hold_secrets(self, client_id, client_secret)  # masked for as long as this signer lives
         self._client_id = client_id
         self._client_secret = client_secret
         self.requested = 0
@@ -312,7 +332,7 @@ class MaskedOAuth1(requests.auth.AuthBase):
                              signature_type="AUTH_HEADER" if transport == "header" else "QUERY")
 
     def close(self) -> None:
-        """Nothing to forget: the key and secret stay masked for as long as the process lives."""
+        """Nothing to forget: the key and secret stay masked for as long as this signer lives."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if self._sign_as is None or not (request.url or "").startswith(self._sign_as[0]):

@@ -26,8 +26,8 @@ from . import retry as retrying
 from .auth import LET_THROUGH, MaskedOAuth1, TokenAuth, oauth1_auth
 from .call import Call, Outcome
 from .limits import DEFAULT_MAX_BYTES_IN_FLIGHT, Budget, late, read_bounded, watch
-from .secrets import install_log_filter, mask, redact, register_secret
-from .transport import WSGIApp, answer_text, classify, make_session, mount_wsgi, redirect_refusal
+from .secrets import hold_secrets, install_log_filter, mask, redact
+from .transport import Sender, WSGIApp, answer_text, classify, make_session, mount_wsgi, redirect_refusal
 
 __all__ = ["Connection", "authenticate", "normalise_base_url", "load_env_file", "describe_refusal"]
 
@@ -156,8 +156,8 @@ class Connection:
         if not client_id or not client_secret:
             raise ConfigurationError(f"an API key and secret are needed (or set {ENV_CLIENT_ID} and "
                                      f"{ENV_CLIENT_SECRET}); find them in the Server under My Profile > Keys")
-        register_secret(client_id)
-        register_secret(client_secret)
+        # masked for as long as this connection lives (its signer holds them too); its tokens until it is closed
+        self._held = hold_secrets(self, client_id, client_secret)
         install_log_filter()  # also on the loggers libraries made since axframe was imported
         if oauth1_transport not in ("auto", "header", "query"):
             raise ConfigurationError(f"oauth1_transport is 'auto', 'header' or 'query', not {oauth1_transport!r}")
@@ -187,6 +187,7 @@ class Connection:
         self.session = make_session(self.base_url, verify, pool_size)
         if wsgi_app is not None:
             mount_wsgi(self.session, self.base_url, wsgi_app)
+        self._sender = Sender(self.session)
         self._client_id = client_id
         self._closed = False
         if legacy:
@@ -198,6 +199,8 @@ class Connection:
             self.auth = TokenAuth(self.base_url + "/oauth2/token", client_id, client_secret, session=self.session,
                                   timeout=timeout, clock=clock, deadline=min(answer_deadline, TOKEN_DEADLINE))
         self.session.auth = self.auth
+        if isinstance(self.auth, TokenAuth):
+            self.auth.forget_when_gone(self)  # a connection dropped without being closed
         self.gate: Any = None  # an adaptive concurrency controller, set by bulk runs with max_workers="auto"
         self.stats = {"calls": 0, "retries": 0, "reauthentications": 0}
         self._stats_lock = threading.Lock()
@@ -445,9 +448,7 @@ class Connection:
     def _request(self, call: Call, url: str) -> requests.Response:
         # never follow a redirect: the body (a new user, a password) would go to whatever address it names
         if call.file_path is None:
-            headers = {"Content-Type": call.content_type} if call.content_type else None
-            return self.session.request(call.method, url, params=call.params or None, data=call.body,
-                                        headers=headers, timeout=self.timeout, allow_redirects=False, stream=True)
+            return self._sender.send(call.method, url, call.params, call.body, call.content_type, self.timeout)
         with open(call.file_path, "rb") as handle:
             files = {call.file_field: (os.path.basename(call.file_path), handle, "application/octet-stream")}
             return self.session.request(call.method, url, params=call.params or None, data=call.form or {},
@@ -684,7 +685,6 @@ def authenticate(base_url: str | None = None, client_id: str | None = None, clie
     base_url = base_url or setting(ENV_BASE_URL)
     client_id = client_id or setting(ENV_CLIENT_ID)
     client_secret = client_secret or setting(ENV_CLIENT_SECRET)
-    register_secret(client_secret)
     if base_url is None:
         raise ConfigurationError(f"a base URL is needed: pass base_url or set {ENV_BASE_URL}")
     ca_bundle = ca_bundle or setting(ENV_CA_BUNDLE)

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import socket
 import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, ContextManager
 
 import requests
 
@@ -93,15 +93,30 @@ class _Watch:
         with self._lock:
             self.done = True
 
+    def __enter__(self) -> "_Watch":
+        _current.watch = self
+        _watchdog.add(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+        _current.watch = None
+
 
 class _Watchdog:
-    """A single daemon thread that fires the watches whose deadline has passed."""
+    """A single daemon thread that fires the watches whose deadline has passed.
+
+    The thread sleeps until the earliest deadline it knows of, and is woken only by a watch due
+    before that: nearly every exchange ends long before its deadline, so most add one entry to the
+    heap and wake no one (a finished watch leaves the heap when it reaches the top).
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, _Watch]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
+        self._asleep_until = 0.0  # when the thread will look again by itself (0: it is awake)
 
     def add(self, watch: _Watch) -> None:
         with self._cond:
@@ -111,20 +126,23 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="axframe-watchdog", daemon=True)
                 self._thread.start()
-            elif self._heap[0][2] is watch:
+            elif watch.deadline < self._asleep_until:
                 self._cond.notify()
 
     def _run(self) -> None:
         while True:
             with self._cond:
+                self._asleep_until = 0.0
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
                 if not self._heap:
+                    self._asleep_until = math.inf
                     self._cond.wait()
                     continue
                 deadline, _, watch = self._heap[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:
+                    self._asleep_until = deadline
                     self._cond.wait(wait)
                     continue
                 heapq.heappop(self._heap)
@@ -135,20 +153,24 @@ _watchdog = _Watchdog()
 _current = threading.local()
 
 
-@contextmanager
-def watch(seconds: float | None) -> Iterator[_Watch | None]:
+class _Unwatched:
+    """The context of an exchange without a deadline."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_UNWATCHED = _Unwatched()
+
+
+def watch(seconds: float | None) -> ContextManager[_Watch | None]:
     """Bound the exchange this thread makes inside the ``with`` to *seconds* of wall-clock time."""
     if seconds is None:
-        yield None
-        return
-    current = _Watch(time.monotonic() + max(0.0, seconds))
-    _current.watch = current
-    _watchdog.add(current)
-    try:
-        yield current
-    finally:
-        current.finish()
-        _current.watch = None
+        return _UNWATCHED
+    return _Watch(time.monotonic() + max(0.0, seconds))
 
 
 def attach(connection: Any) -> None:

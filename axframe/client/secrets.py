@@ -4,6 +4,12 @@
   live tokens, counted (two connections may share a key); :func:`redact`
   masks every one of them wherever it appears, and the log filter does the
   same for the loggers of axframe and of the libraries it sends with.
+  :func:`hold_secrets` ties values to an owner (a connection, its signing):
+  they leave the registry when the owner releases them or is garbage-collected,
+  so that the registry holds the live secrets only and :func:`redact` costs
+  one substring test per live secret, however many connections came and went.
+  The log filter also masks the last 256 keys and secrets released (a key
+  outlives its connection, and a library may log it): log messages are short.
 - :func:`scrub`: a Server's answer with its secret-bearing fields masked (a
   studio's ``apiSecret``, a token...), found by walking the JSON, not by a
   pattern over the text, so that escaped quotes or numbers cannot slip past.
@@ -22,11 +28,12 @@ import json
 import logging
 import re
 import threading
+import weakref
 from collections import Counter
-from typing import Any
+from typing import Any, Callable, Iterable
 
-__all__ = ["register_secret", "forget_secret", "redact", "mask", "scrub", "masked", "masked_text",
-           "is_secret_name", "install_log_filter", "MASK"]
+__all__ = ["register_secret", "forget_secret", "forget_later", "hold_secrets", "Held", "live_secrets", "redact", "mask", "scrub",
+           "masked", "masked_text", "is_secret_name", "install_log_filter", "MASK"]
 
 MASK = "***"
 _MIN_LENGTH = 6  # shorter values would mask ordinary words
@@ -34,6 +41,15 @@ _MIN_LENGTH = 6  # shorter values would mask ordinary words
 _secrets: Counter[str] = Counter()
 _snapshot: tuple[str, ...] = ()
 _lock = threading.Lock()
+# keys and secrets forgotten lately, newest last: no longer redacted from answers, still masked in log records,
+# for they stay valid credentials after their connection is gone, and other libraries (oauthlib, at DEBUG) may
+# still log them; log messages are short, so this costs little, and it holds a bounded number
+_retired: dict[str, None] = {}
+_retired_snapshot: tuple[str, ...] = ()
+_MAX_RETIRED = 256
+# values whose owners were garbage-collected: a finalizer may run inside any allocation, even one made
+# while _lock is held, so it only appends here (never taking the lock), and the registry settles them
+_released: list[tuple[str, bool]] = []  # (value, retire it: a key or secret)
 
 
 def register_secret(value: str | None) -> None:
@@ -42,30 +58,89 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= _MIN_LENGTH:
         with _lock:
             _secrets[value] += 1
+            _settle()
             _snapshot = tuple(_secrets)
 
 
 def forget_secret(value: str | None) -> None:
     """Undo one :func:`register_secret` of *value* (a token that has been replaced, a closed connection)."""
     global _snapshot
-    if value and value in _secrets:
+    if value:
         with _lock:
-            _secrets[value] -= 1
-            if _secrets[value] <= 0:
-                del _secrets[value]
+            _forget(value)
+            _settle()
             _snapshot = tuple(_secrets)
+
+
+def forget_later(values: Iterable[str], credentials: bool = False) -> None:
+    """:func:`forget_secret` each of *values* at the registry's next use; safe inside a finalizer.
+    *credentials*: keys and secrets, which log records go on masking for a while."""
+    _released.extend((value, credentials) for value in values)
+
+
+def _forget(value: str, retire: bool = False) -> None:
+    global _retired_snapshot
+    count = _secrets.get(value, 0)
+    if count > 1:
+        _secrets[value] = count - 1
+    elif count:
+        del _secrets[value]
+        if not retire:
+            return
+        _retired.pop(value, None)
+        _retired[value] = None
+        while len(_retired) > _MAX_RETIRED:
+            del _retired[next(iter(_retired))]
+        _retired_snapshot = tuple(_retired)
+
+
+def _settle() -> None:
+    """Forget the values released by finalizers (with _lock held)."""
+    while _released:
+        _forget(*_released.pop())
+
+
+def _settled() -> tuple[str, ...]:
+    """The live secrets, once what finalizers released has been forgotten."""
+    global _snapshot
+    if _released:
+        with _lock:
+            _settle()
+            _snapshot = tuple(_secrets)
+    return _snapshot
+
+
+class Held:
+    """Secrets registered for one owner, forgotten once: by :meth:`release`, or when the owner is gone."""
+
+    def __init__(self, owner: object, values: Iterable[str | None]) -> None:
+        kept = tuple(v for v in values if v and len(v) >= _MIN_LENGTH)
+        for value in kept:
+            register_secret(value)
+        # the callback holds the values, never the owner: collecting the owner runs it
+        self._release: Callable[[], Any] = weakref.finalize(owner, forget_later, kept, True)
+
+    def release(self) -> None:
+        """Forget the values (at most once, however often called)."""
+        self._release()
+        _settled()
+
+
+def hold_secrets(owner: object, *values: str | None) -> Held:
+    """Register *values* for as long as *owner* lives (or until the :class:`Held` is released)."""
+    return Held(owner, values)
 
 
 def live_secrets() -> int:
     """How many secrets are being masked (for tests and benchmarks)."""
-    return len(_snapshot)
+    return len(_settled())
 
 
 def redact(text: str) -> str:
-    """*text* with every registered secret replaced by ``***``."""
+    """*text* with every registered secret replaced by ``***`` (a plain substring test for each first)."""
     if not text:
         return text
-    for secret in _snapshot:
+    for secret in _settled():
         if secret in text:
             text = text.replace(secret, MASK)
     return text
@@ -83,22 +158,47 @@ def mask(value: str | None) -> str:
 # --------------------------------------------------------------------------
 
 _ANSWER_SECRETS = frozenset({"apisecret", "apikey", "password", "newpassword", "secret", "access_token"})
-_ANSWER_HINT = re.compile("|".join(sorted(_ANSWER_SECRETS)), re.I)
 # the fallback for text that is not JSON: a quoted key and its value (a string with escapes, or a bare word)
 _ANSWER_PAIR = re.compile(r'"(' + "|".join(sorted(_ANSWER_SECRETS)) + r')"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\]\s]+)',
                           re.I)
+_CHUNK = 1 << 20  # characters lower-cased at a time when looking for a name
+
+
+def _words(names: frozenset[str]) -> tuple[str, ...]:
+    """The names that hold no other name ("secret" finds "apisecret" too): what a search must look for."""
+    return tuple(sorted(n for n in names if not any(o != n and o in n for o in names)))
+
+
+_ANSWER_WORDS = _words(_ANSWER_SECRETS)
+
+
+def mentions(text: str, words: tuple[str, ...]) -> bool:
+    """Whether any of the lower-case *words* appears in *text*, in any case.
+
+    Plain substring tests of the text lower-cased a megabyte at a time (overlapping by a word's
+    length): several times cheaper than a case-insensitive pattern, and never a second copy of a
+    large answer.
+    """
+    overlap = max(map(len, words)) - 1
+    for start in range(0, len(text), _CHUNK):
+        lowered = text[start:start + _CHUNK + overlap].lower() if start or len(text) > _CHUNK else text.lower()
+        for word in words:
+            if word in lowered:
+                return True
+    return False
 
 
 def scrub(text: str) -> str:
     """A Server's answer with secret-bearing fields (a studio's ``apiSecret``, tokens, passwords) masked.
 
-    Text in which no such name appears at all (nearly every answer) costs one scan.  Otherwise the
-    JSON is parsed and every such field's value, at any depth, becomes ``"***"``; text that is not
-    JSON falls back to masking ``"name": value`` pairs.  Registered secrets are redacted either way.
+    Text in which no such name appears at all (nearly every answer) costs a few plain substring
+    tests (:func:`mentions`).  Otherwise the JSON is parsed and every such field's value, at any depth,
+    becomes ``"***"``; text that is not JSON falls back to masking ``"name": value`` pairs.  Registered
+    secrets are redacted either way.
     """
     if not text:
         return text
-    if _ANSWER_HINT.search(text):
+    if mentions(text, _ANSWER_WORDS):
         try:
             value = json.loads(text)
         except (ValueError, RecursionError):
@@ -137,7 +237,7 @@ def _masking(value: Any, names: frozenset[str]) -> Any:
 # --------------------------------------------------------------------------
 
 _INPUT_SECRETS = frozenset({"password", "newpassword", "apisecret", "secret", "secrets", "clientsecret"})
-_INPUT_HINT = re.compile("|".join(sorted(_INPUT_SECRETS)), re.I)
+_INPUT_WORDS = _words(_INPUT_SECRETS)
 
 
 def is_secret_name(name: str) -> bool:
@@ -152,7 +252,7 @@ def masked(value: Any) -> Any:
 
 def masked_text(text: str) -> str:
     """A contract's JSON text with its secret fields masked (other text: only the answer patterns)."""
-    if not _INPUT_HINT.search(text):
+    if not mentions(text, _INPUT_WORDS):
         return text
     try:
         return json.dumps(masked(json.loads(text)), ensure_ascii=False)
@@ -165,14 +265,23 @@ def masked_text(text: str) -> str:
 # --------------------------------------------------------------------------
 
 
+def _redact_log(text: str) -> str:
+    """A log message with the live secrets and those forgotten lately masked."""
+    text = redact(text)
+    for secret in _retired_snapshot:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if _snapshot:
+        if _settled() or _retired_snapshot:
             try:
                 message = record.getMessage()
             except Exception:  # a malformed log call: the handler reports it, as it would without us
                 return True
-            cleaned = redact(message)
+            cleaned = _redact_log(message)
             if cleaned != message:
                 record.msg, record.args = cleaned, None
         return True

@@ -3,7 +3,13 @@
 :func:`make_session` builds the pooled session a :class:`~axframe.client.Connection`
 sends through: the environment's proxy and CA settings resolved once (``requests``
 would read ``os.environ`` again on every call), keep-alive pools, no retries of
-its own.  :func:`mount_wsgi` serves a base URL from a WSGI application in the
+its own.  :class:`Sender` sends a call through that session's mounted adapter
+without ``Session.request``'s work per call (merging settings, hooks and cookie
+jars that a connection settles once), honouring what the session holds when it
+is sent: its headers, cookies, proxies, CA bundle, client certificate, auth and
+adapters.  :class:`WatchedAdapter` keeps each origin's connection pool, so that
+a call does not look for it (nor stat the CA bundle) again.
+:func:`mount_wsgi` serves a base URL from a WSGI application in the
 same process instead of a socket: the emulator's, for tests of client logic.
 :func:`classify` says how far a failed request got (never sent, sent and broken,
 unanswered), which decides what may be retried.
@@ -13,19 +19,23 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
-from typing import Any, Callable, Iterable, Mapping
-from urllib.parse import unquote, urlsplit
+from typing import Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import unquote, urlencode, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.cookies import extract_cookies_to_jar, get_cookie_header
+from requests.hooks import default_hooks, dispatch_hook
 from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers, select_proxy
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import limits
 from . import retry as retrying
 
-__all__ = ["make_session", "mount_wsgi", "WSGIAdapter", "WatchedAdapter", "classify", "redirect_refusal",
+__all__ = ["make_session", "mount_wsgi", "Sender", "WSGIAdapter", "WatchedAdapter", "classify", "redirect_refusal",
            "answer_text", "user_agent"]
 
 WSGIApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
@@ -68,7 +78,20 @@ _WATCHED = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 class WatchedAdapter(HTTPAdapter):
     """``requests``' adapter, with pools that tell :func:`axframe.client.limits.watch` which socket each
-    exchange uses (so that a wall-clock deadline can end it however slowly it trickles)."""
+    exchange uses (so that a wall-clock deadline can end it however slowly it trickles).
+
+    It keeps the connection pool of each origin, proxy and TLS setting it has sent to, and the TLS
+    settings it has checked on a pool, so that a call neither looks its pool up in the pool manager nor
+    stats the CA bundle again; a pool that was closed (the adapter closed, or the pool manager let it go)
+    is looked up afresh.  An answer's cookies are parsed only when it sets any.
+    """
+
+    _MAX_KEPT = 64  # origins x settings; beyond, the kept pools are forgotten (they stay in the pool manager)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pools: dict[tuple, Any] = {}
+        self._checked: dict[tuple, Any] = {}
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -78,6 +101,155 @@ class WatchedAdapter(HTTPAdapter):
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         manager.pool_classes_by_scheme = dict(_WATCHED)
         return manager
+
+    def get_connection_with_tls_context(self, request: requests.PreparedRequest, verify: Any,
+                                        proxies: Mapping[str, str] | None = None, cert: Any = None) -> Any:
+        url = request.url or ""
+        proxy = select_proxy(url, proxies) if proxies else None  # type: ignore[arg-type]
+        try:
+            key = (_origin(url), proxy, verify, cert)
+            pool = self._pools.get(key)
+        except TypeError:  # an unhashable setting (a list for cert): looked up as requests does
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)  # type: ignore[arg-type]
+        if pool is None or pool.pool is None:
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)  # type: ignore[arg-type]
+            if len(self._pools) >= self._MAX_KEPT:
+                self._pools.clear()
+            self._pools[key] = pool
+        return pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        try:
+            key = (id(conn), url[:5].lower() == "https", verify, cert)
+            if self._checked.get(key) is conn:
+                return
+        except TypeError:
+            return super().cert_verify(conn, url, verify, cert)
+        super().cert_verify(conn, url, verify, cert)  # raises for a missing bundle or certificate file
+        if len(self._checked) >= self._MAX_KEPT:
+            self._checked.clear()
+        self._checked[key] = conn
+
+    def request_url(self, request: requests.PreparedRequest, proxies: Mapping[str, str] | None) -> str:
+        url = request.url or ""
+        if proxies or "#" in url:
+            return super().request_url(request, proxies)  # type: ignore[arg-type]
+        cut = _path_start(url)
+        return url[cut:] if cut >= 0 else "/"
+
+    def close(self) -> None:
+        super().close()
+        self._pools.clear()
+        self._checked.clear()
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else req.url  # type: ignore[assignment]
+        if _sets_cookies(response.headers):
+            extract_cookies_to_jar(response.cookies, req, resp)
+        response.request = req
+        response.connection = self  # type: ignore[attr-defined]
+        return response
+
+
+def _path_start(url: str) -> int:
+    """Where the path of an absolute *url* begins (-1 when it has none)."""
+    return url.find("/", url.find("//") + 2)
+
+
+def _origin(url: str) -> str:
+    """The scheme, host and port of an absolute *url*, as written."""
+    cut = _path_start(url)
+    return url if cut < 0 else url[:cut]
+
+
+def _sets_cookies(headers: Mapping[str, str]) -> bool:
+    return "set-cookie" in headers or "set-cookie2" in headers
+
+
+# an absolute URL that requests would send exactly as it is written: a lower-case host name or IPv4 address,
+# and a path and query of characters that need no quoting (no "%": requests re-quotes escapes)
+_AS_WRITTEN = re.compile(r"https?://[a-z0-9.\-]+(:[0-9]+)?(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)?"
+                         r"(\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*)?")
+
+
+class Sender:
+    """Sends a call through the mounted adapter of a session, doing once what a connection settles once.
+
+    ``Session.request`` merges the session's settings and the environment's into every request, copies
+    its cookie jar, prepares hooks and looks up the adapter: most of a call's cost on a keep-alive
+    connection.  A connection's session does not read the environment (``trust_env`` is off: the proxies
+    and CA bundle were read when it was made), so what a call needs is the session's own state, read
+    when the call is sent: its headers, cookies (sent, and the answer's kept), auth, proxies, ``verify``,
+    ``cert`` and the adapter mounted for the URL.  Redirects are never followed and the answer is
+    streamed, for :func:`axframe.client.limits.read_bounded` to read.
+
+    A session that reads the environment (``trust_env`` on), or has default query parameters or hooks
+    of its own, is sent through ``Session.request`` as it is.
+    """
+
+    def __init__(self, session: requests.Session) -> None:
+        self.session = session
+
+    def send(self, method: str, url: str, params: Sequence[tuple[str, str]] | None, body: bytes | None,
+             content_type: str | None, timeout: Any) -> requests.Response:
+        """One exchange: *url* (absolute, its path already encoded) with *params* and *body*; never redirected."""
+        session = self.session
+        if session.trust_env or session.params or any(session.hooks.values()) \
+                or None in session.proxies.values():
+            return session.request(method, url, params=params or None, data=body,
+                                   headers={"Content-Type": content_type} if content_type else None,
+                                   timeout=timeout, allow_redirects=False, stream=True)
+        prepared = self.prepare(method, url, params, body, content_type)
+        adapter = session.get_adapter(prepared.url)  # type: ignore[arg-type]
+        verify, cert, proxies = session.verify, session.cert, session.proxies
+        response = adapter.send(prepared, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        if prepared.hooks["response"]:  # the auth's own (a digest challenge, say)
+            response = dispatch_hook("response", prepared.hooks, response, stream=True, timeout=timeout,
+                                     verify=verify, cert=cert, proxies=proxies)
+        if _sets_cookies(response.headers):  # a load balancer's sticky cookie, kept for the next calls
+            extract_cookies_to_jar(session.cookies, prepared, response.raw)
+        return response
+
+    def prepare(self, method: str, url: str, params: Sequence[tuple[str, str]] | None, body: bytes | None,
+                content_type: str | None) -> requests.PreparedRequest:
+        """The request as ``Session.prepare_request`` would make it for this session (which reads no
+        environment): its headers merged with the call's, its cookies, its auth."""
+        session = self.session
+        prepared = requests.PreparedRequest()
+        prepared.method = method.upper()
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(list(params))
+        if url.isascii() and _AS_WRITTEN.fullmatch(url):
+            prepared.url = url
+        else:  # an international host name, an escape, a space: what requests makes of them
+            prepared.prepare_url(url, None)
+        headers: CaseInsensitiveDict[str | bytes] = CaseInsensitiveDict(
+            (k, v) for k, v in session.headers.items() if v is not None)
+        if content_type:
+            headers["Content-Type"] = content_type
+        prepared.headers = headers
+        jar = session.cookies
+        prepared._cookies = jar  # type: ignore[attr-defined]
+        if getattr(jar, "_cookies", True):  # an empty jar has nothing to send
+            cookie = get_cookie_header(jar, prepared)
+            if cookie:
+                headers["Cookie"] = cookie
+        prepared.body = body or None
+        prepared.hooks = default_hooks()
+        auth = session.auth
+        if auth is not None:
+            if isinstance(auth, tuple) and len(auth) == 2:
+                auth = requests.auth.HTTPBasicAuth(*auth)
+            signed = auth(prepared)
+            prepared.__dict__.update(signed.__dict__)
+        prepared.prepare_content_length(prepared.body)
+        return prepared
 
 
 def redirect_refusal(status: int, location: str | None) -> str:
