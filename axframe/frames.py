@@ -652,7 +652,8 @@ class RowPlan:
                 got = _segment(param, {param.name: value})
                 return _BAD if isinstance(got, Problem) else got
             cells = self._cells(part, param.name, n, segment)
-            bad.update(i for i, c in enumerate(cells) if c is _BAD)
+            if _BAD in cells:
+                bad.update(i for i, c in enumerate(cells) if c is _BAD)
             segments.append(("{" + param.name + "}", cells))
         paths: list = []
         for i in range(n):
@@ -675,7 +676,8 @@ class RowPlan:
                 text = _query_value(param, v)
                 return _BAD if isinstance(text, Problem) else (param.name, text)
             cells = self._cells(part, param.name, n, value)
-            bad.update(i for i, c in enumerate(cells) if c is _BAD)
+            if _BAD in cells:
+                bad.update(i for i, c in enumerate(cells) if c is _BAD)
             given.append(cells)
         if not given:
             return None
@@ -708,8 +710,9 @@ class RowPlan:
             if plain_text is not None and (check is coerce_schema or check is None):
                 piece = _text_piece(key, plain_text if check is not None else None, piece)
             cells = self._cells(part, column, n, piece)
-            bad.update(i for i, c in enumerate(cells) if c is _BAD)
-            if any(c is None for c in cells):
+            if _BAD in cells:
+                bad.update(i for i, c in enumerate(cells) if c is _BAD)
+            if None in cells:
                 missing_any = True
                 if column in required:
                     bad.update(i for i, c in enumerate(cells) if c is None)

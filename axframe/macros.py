@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Generator, Iterable
 from urllib.parse import unquote, urlencode
 
+import numpy as np
 import pandas as pd
 
 from . import catalogue, frames, schemas
@@ -222,15 +223,26 @@ def _dry_run(conn: Connection, endpoint: catalogue.Endpoint, df: pd.DataFrame, r
 
     Built a column at a time from the plan's chunks: a row that would be sent costs its URL and body
     text, no call, ending or dict of its own."""
-    ok: list[int] = []
+    ok = np.zeros(len(df), dtype=bool)  # the rows that would be sent (a flag each, not a number each)
     methods: list[str] = []
     urls: list[str] = []
     bodies: list[str] = []
     failed: dict[int, Ending] = dict(refused)
     merged = " (merged into the current record when sent)"
     shown = _Urls(conn)
+    suffix = merged if plan.spec is not None and plan.kind == "object" else ""
     for part in plan.chunks(df, skip=refused):
-        suffix = merged if plan.spec is not None and plan.kind == "object" else ""
+        if not part.slow and None not in part.paths:  # every row of the chunk goes: a column at a time
+            n = part.stop - part.start
+            ok[part.start:part.stop] = True
+            methods.extend([plan.method] * n)
+            params = part.params if part.params is not None else [()] * n
+            urls.extend([shown.url(path, query) for path, query in zip(part.paths, params)])
+            texts = part.bodies if part.bodies is not None else [""] * n
+            if part.masked:
+                texts = [masked_text(text) for text in texts]
+            bodies.extend([text + suffix for text in texts] if suffix else texts)
+            continue
         for i in range(part.stop - part.start):
             pos = part.start + i
             one = part.slow.get(pos)
@@ -238,7 +250,7 @@ def _dry_run(conn: Connection, endpoint: catalogue.Endpoint, df: pd.DataFrame, r
                 if isinstance(one, frames.Problem):
                     failed[pos] = Ending.refused(one.error_type, one.error)
                     continue
-                ok.append(pos)
+                ok[pos] = True
                 methods.append(one.call.method)
                 urls.append(shown.url(one.call.path, one.call.params))
                 bodies.append(masked_text(one.shown_body) + (merged if one.merge else ""))
@@ -246,15 +258,15 @@ def _dry_run(conn: Connection, endpoint: catalogue.Endpoint, df: pd.DataFrame, r
             path = part.paths[i]
             if path is None:
                 continue  # refused before planning
-            ok.append(pos)
+            ok[pos] = True
             methods.append(plan.method)
             urls.append(shown.url(path, part.params[i] if part.params is not None else ()))
             text = part.bodies[i] if part.bodies is not None else ""
             bodies.append((masked_text(text) if part.masked else text) + suffix)
     bad = sorted(failed)
     summary = Summary(endpoint.name, dry_run=True)
-    summary.count_split(len(ok), [failed[pos] for pos in bad])
-    success, failure = shape_split(df, ok, {"Method": methods, "URL": urls, "Body": bodies}, bad,
+    summary.count_split(len(methods), [failed[pos] for pos in bad])
+    success, failure = shape_split(df, np.flatnonzero(ok), {"Method": methods, "URL": urls, "Body": bodies}, bad,
                                    [failed[pos] for pos in bad], DRY_RUN)
     summary.elapsed = time.perf_counter() - started
     return Result(success, failure, summary)
