@@ -16,6 +16,15 @@ Column conventions
   ``Method``, ``URL``, ``Body`` of a dry run, ``File``, ``Bytes`` of a
   download) are axframe's: an input frame's copies are dropped, so a failure
   frame can be fed straight back in.
+
+Planning a run's rows
+---------------------
+:class:`RowPlan` works out once per run what :func:`plan_row` works out for
+each row (the body's columns, each one's schema, check and key, the path and
+query parameters), then plans the rows a column at a time, a chunk of rows at
+once, each distinct value of a column checked once.  A row with any problem is
+planned by :func:`plan_row` itself, so that its message is the one it always
+was; a large dry run costs its URL and body text per row and little more.
 """
 
 from __future__ import annotations
