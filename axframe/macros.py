@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Generator, Iterable
 from urllib.parse import unquote, urlencode
 
+import numpy as np
 import pandas as pd
 
 from . import catalogue, frames, schemas
@@ -26,7 +27,7 @@ from .engine.reconcile import can_reconcile, look_up_call
 from .engine.reconcile import reconcile as reconciling
 from .engine.rows import IN_FLIGHT, Program, Row, Send, Step
 from .engine.run import RunOptions, run_rows
-from .engine.shape import DOWNLOAD, MACRO, Ending, Result, Shape, Summary, shape
+from .engine.shape import DOWNLOAD, MACRO, Ending, Result, Shape, Summary, shape_split
 from .errors import ErrorType
 from .merge import merged_contract
 from .names import Names, resolve
@@ -97,29 +98,27 @@ def run_action(conn: Connection, action: "str | catalogue.Endpoint", frame: Any 
     # names instead of ids: a dry run sends nothing, so it shows the names where the ids will go
     df, unnamed = resolve(None if dry_run else Names(conn), endpoint, df, placeholder=dry_run)
     body_columns = frames.contract_columns_for(endpoint, list(df.columns), contract_columns)
-    records = df.to_dict("records")
+    ids = frames.column_values(df[frames.RECORD_ID])
     refused: dict[int, Ending] = {pos: Ending.refused(p.error_type, p.error)
-                                  for pos, p in frames.record_id_problems([r[frames.RECORD_ID] for r in records]).items()}
+                                  for pos, p in frames.record_id_problems(df[frames.RECORD_ID]).items()}
     for pos, (error_type, error) in unnamed.items():
         refused.setdefault(pos, Ending.refused(error_type, error))
-    planned: dict[int, frames.Planned] = {}
-    for pos, record in enumerate(records):
-        if pos in refused:
-            continue
-        plan = frames.plan_row(endpoint, record, columns=body_columns, file_column=file_column, merge=merge,
-                               legacy=conn.legacy)
-        if isinstance(plan, frames.Problem):
-            refused[pos] = Ending.refused(plan.error_type, plan.error)
-        else:
-            planned[pos] = plan
+    plan = frames.RowPlan(endpoint, list(df.columns), body_columns, file_column=file_column, merge=merge,
+                          legacy=conn.legacy)
     if dry_run:
-        return _dry_run(conn, endpoint, df, refused, planned, started)
+        return _dry_run(conn, endpoint, df, refused, plan, started)
+    planned: dict[int, frames.Planned] = {}
+    for pos, row_plan in plan.planned(df, skip=refused):
+        if isinstance(row_plan, frames.Problem):
+            refused[pos] = Ending.refused(row_plan.error_type, row_plan.error)
+        else:
+            planned[pos] = row_plan
     target = Path(download_dir or DEFAULT_DOWNLOAD_DIR) if endpoint.binary else None
     journaled = options.journal is not None
-    rows = [Row(pos, frames.record_key(records[pos][frames.RECORD_ID]),
-                _program(endpoint, plan, frames.record_key(records[pos][frames.RECORD_ID]), target, reconcile),
-                fingerprint(plan.call) if journaled else "")
-            for pos, plan in planned.items()]
+    rows = [Row(pos, frames.record_key(ids[pos]),
+                _program(endpoint, one, frames.record_key(ids[pos]), target, reconcile),
+                fingerprint(one.call) if journaled else "")
+            for pos, one in planned.items()]
     result, _ = run_rows(conn, df, rows, refused, spec=DOWNLOAD if endpoint.binary else MACRO,
                          summary=Summary(endpoint.name), options=options, action=endpoint.name, started=started)
     return result
@@ -219,24 +218,76 @@ DRY_RUN = Shape(success=("Method", "URL", "Body"), failure=("StatusCode", "Error
 
 
 def _dry_run(conn: Connection, endpoint: catalogue.Endpoint, df: pd.DataFrame, refused: dict[int, Ending],
-             planned: dict[int, frames.Planned], started: float) -> Result:
-    """What a run would send, row by row: method, URL and body (secrets masked); nothing is sent."""
-    endings = []
-    for pos in range(len(df)):
-        plan = planned.get(pos)
-        if plan is None:
-            endings.append(refused[pos])
+             plan: frames.RowPlan, started: float) -> Result:
+    """What a run would send, row by row: method, URL and body (secrets masked); nothing is sent.
+
+    Built a column at a time from the plan's chunks: a row that would be sent costs its URL and body
+    text, no call, ending or dict of its own."""
+    ok = np.zeros(len(df), dtype=bool)  # the rows that would be sent (a flag each, not a number each)
+    methods: list[str] = []
+    urls: list[str] = []
+    bodies: list[str] = []
+    failed: dict[int, Ending] = dict(refused)
+    merged = " (merged into the current record when sent)"
+    shown = _Urls(conn)
+    suffix = merged if plan.spec is not None and plan.kind == "object" else ""
+    for part in plan.chunks(df, skip=refused):
+        if not part.slow and None not in part.paths:  # every row of the chunk goes: a column at a time
+            n = part.stop - part.start
+            ok[part.start:part.stop] = True
+            methods.extend([plan.method] * n)
+            params = part.params if part.params is not None else [()] * n
+            urls.extend([shown.url(path, query) for path, query in zip(part.paths, params)])
+            texts = part.bodies if part.bodies is not None else [""] * n
+            if part.masked:
+                texts = [masked_text(text) for text in texts]
+            bodies.extend([text + suffix for text in texts] if suffix else texts)
             continue
-        query = urlencode(plan.call.params)  # encoded as requests sends it: A&B is one value, not two
-        body = masked_text(plan.shown_body) + (" (merged into the current record when sent)" if plan.merge else "")
-        url = _PLACEHOLDER.sub(lambda m: unquote(m.group(0)), conn.url(plan.call.path))  # names shown as names
-        endings.append(Ending(True, values={"Method": plan.call.method, "Body": body,
-                                            "URL": url + (f"?{query}" if query else "")}))
+        for i in range(part.stop - part.start):
+            pos = part.start + i
+            one = part.slow.get(pos)
+            if one is not None:
+                if isinstance(one, frames.Problem):
+                    failed[pos] = Ending.refused(one.error_type, one.error)
+                    continue
+                ok[pos] = True
+                methods.append(one.call.method)
+                urls.append(shown.url(one.call.path, one.call.params))
+                bodies.append(masked_text(one.shown_body) + (merged if one.merge else ""))
+                continue
+            path = part.paths[i]
+            if path is None:
+                continue  # refused before planning
+            ok[pos] = True
+            methods.append(plan.method)
+            urls.append(shown.url(path, part.params[i] if part.params is not None else ()))
+            text = part.bodies[i] if part.bodies is not None else ""
+            bodies.append((masked_text(text) if part.masked else text) + suffix)
+    bad = sorted(failed)
     summary = Summary(endpoint.name, dry_run=True)
-    summary.count(endings)
-    success, failure = shape(df, endings, DRY_RUN)
+    summary.count_split(len(methods), [failed[pos] for pos in bad])
+    success, failure = shape_split(df, np.flatnonzero(ok), {"Method": methods, "URL": urls, "Body": bodies}, bad,
+                                   [failed[pos] for pos in bad], DRY_RUN)
     summary.elapsed = time.perf_counter() - started
     return Result(success, failure, summary)
+
+
+class _Urls:
+    """A dry run's URLs as shown: names where ids will go shown as names; the last one kept (rows of an
+    action without ids in its path all share one)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.last: tuple[str, Any, str] | None = None
+
+    def url(self, path: str, params: Any) -> str:
+        if self.last is not None and self.last[0] == path and not params and not self.last[1]:
+            return self.last[2]
+        query = urlencode(list(params))  # encoded as requests sends it: A&B is one value, not two
+        url = _PLACEHOLDER.sub(lambda m: unquote(m.group(0)), self.conn.url(path))  # names shown as names
+        shown = url + (f"?{query}" if query else "")
+        self.last = (path, params, shown)
+        return shown
 
 
 def get(conn: Connection, action: Any, frame: pd.DataFrame | None = None, *, contract_columns: Any = None,

@@ -25,7 +25,7 @@ from .. import catalogue, frames
 from ..catalogue import Endpoint
 from ..client.connection import Connection
 from ..engine.rows import Engine, Program, Row, Send, workers_for
-from ..engine.shape import Ending
+from ..engine.shape import Ending, records_frame
 from ..errors import ConfigurationError, ListingError, UnknownActionError
 
 __all__ = ["Pager", "admin_listing", "listing_frame", "plain_cell", "LISTINGS"]
@@ -230,7 +230,7 @@ def listing_frame(items: list, flatten: bool = True, endpoint: Endpoint | None =
     records = [i if isinstance(i, dict) else {"value": i} for i in items]
     if not records:
         return _empty_listing(endpoint, flatten)
-    df = pd.json_normalize(records) if flatten else pd.DataFrame(records)
+    df = records_frame(records) if flatten else pd.DataFrame(records)
     for column in df.columns:
         if df[column].dtype == object and df[column].map(lambda v: isinstance(v, (list, dict, tuple))).any():
             df[column] = pd.Series([plain_cell(v) for v in df[column]], index=df.index, dtype=object)

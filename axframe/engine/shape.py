@@ -21,12 +21,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..client.secrets import is_secret_name, masked, masked_text, redact, scrub
 from ..errors import ErrorType
 
-__all__ = ["Ending", "Shape", "Summary", "Result", "shape", "plain_input", "expand_json", "RECORD_ID",
+__all__ = ["Ending", "Shape", "Summary", "Result", "shape", "shape_split", "plain_input", "records_frame", "expand_json", "RECORD_ID",
            "MACRO", "DOWNLOAD", "rows_text"]
 
 RECORD_ID = "RecordID"
@@ -149,6 +150,22 @@ def shape(df: pd.DataFrame, endings: Sequence[Ending], spec: Shape) -> tuple[pd.
     return success, failure
 
 
+def shape_split(df: pd.DataFrame, ok_pos: Sequence[int] | np.ndarray, ok_values: Mapping[str, Sequence[Any]],
+                bad_pos: Sequence[int], bad_endings: Sequence[Ending], spec: Shape) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`shape` for a run whose successes come as columns: *ok_values* holds each of
+    ``spec.success``'s columns for the rows at *ok_pos* (no ending per row); *bad_endings* are the
+    endings of the rows at *bad_pos*.  The frames are those :func:`shape` makes of the same rows."""
+    everything = len(ok_pos) == len(df) and (not len(df) or (ok_pos[0] == 0 and ok_pos[-1] == len(df) - 1))
+    success = plain_input(df if everything else df.iloc[np.asarray(ok_pos, dtype=np.intp)], mask=spec.mask)
+    for name in spec.success:
+        values = ok_values[name]
+        success[name] = typed(values if isinstance(values, list) else list(values), spec.kinds.get(name, "text"))
+    failure = plain_input(df.iloc[np.asarray(bad_pos, dtype=np.intp)])
+    for name in spec.failure:
+        failure[name] = _column(name, list(bad_endings), spec, ok=False)
+    return success, failure
+
+
 def _column(name: str, endings: list[Ending], spec: Shape, ok: bool) -> pd.Series:
     if name == "StatusCode":
         if ok:
@@ -180,7 +197,20 @@ def typed(values: list, kind: str) -> pd.Series:
     if kind == "json":
         return pd.Series([v if isinstance(v, str) else json.dumps(v if v is not None else [], ensure_ascii=False)
                           for v in values], dtype=object)
-    return pd.Series(["" if v is None else redact(str(v)) for v in values], dtype=object)
+    return pd.Series(_texts(values), dtype=object)
+
+
+def _texts(values: list) -> list:
+    """``["" if v is None else redact(str(v)) for v in values]``, with one look for secrets over all of
+    them when they are all text: a value holds a secret only if their joined text does."""
+    if not values or set(map(type, values)) != {str}:
+        return ["" if v is None else redact(str(v)) for v in values]
+    if values.count(values[0]) == len(values):
+        return [redact(values[0])] * len(values)  # one text for every row (a dry run's Method)
+    joined = "\x00".join(values)
+    if redact(joined) == joined:
+        return values
+    return [redact(v) for v in values]
 
 
 def plain_input(df: pd.DataFrame, mask: bool = False) -> pd.DataFrame:
@@ -287,6 +317,15 @@ class Summary:
                 counts[key] = counts.get(key, 0) + 1
         self.error_types = counts
 
+    def count_split(self, succeeded: int, failures: Sequence[Ending]) -> None:
+        """:meth:`count` for *succeeded* plain successes (sent now, not reconciled) and the endings of the
+        failed rows."""
+        self.count(failures)
+        self.rows += succeeded
+        self.succeeded += succeeded
+        if self.dry_run:
+            self.not_sent = self.rows
+
     def __str__(self) -> str:
         verb = "would send" if self.dry_run else "succeeded"
         text = (f"{self.action}: {rows_text(self.rows)}, {self.succeeded} {verb}, {self.failed} failed "
@@ -361,15 +400,34 @@ class Result:
 def expand_json(frame: pd.DataFrame, column: str = "Response", keep: Iterable[str] | str = ()) -> pd.DataFrame:
     """The JSON answers in *column* as rows of their own (see :meth:`Result.expand`)."""
     answers = [_answer_objects(text) for text in (frame[column].tolist() if column in frame else [])]
+    counts = [len(objects) for objects in answers]
     records = [item for objects in answers for item in objects]
-    expanded = pd.json_normalize(records) if records else pd.DataFrame()
+    del answers
+    expanded = records_frame(records) if records else pd.DataFrame()
+    del records  # the parsed answers go before the frame is finished; the frame holds their values
     for name in expanded.columns:
         values = expanded[name]
         if values.dtype == object and any(isinstance(v, (list, dict)) for v in values):
             expanded[name] = [json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
                               for v in values]
-    _carry(expanded, frame, keep, [len(objects) for objects in answers])
+    _carry(expanded, frame, keep, counts)
     return expanded
+
+
+def records_frame(records: list[dict]) -> pd.DataFrame:
+    """``pandas.json_normalize(records)`` for a list of dicts: nested objects become ``parent.child`` columns.
+
+    json_normalize flattens each record in Python before it makes the frame, which is most of its time
+    on a large listing, and holds a flattened copy of every record meanwhile.  Records that hold no
+    object are their own flattening, and the frame of them is json_normalize's; so the frame is made
+    from the records as they are, and only when a column turns out to hold an object is it made the
+    json_normalize way.
+    """
+    made = pd.DataFrame(records)
+    for name in made.columns:
+        if made[name].dtype == object and any(isinstance(v, dict) for v in made[name]):
+            return pd.json_normalize(records)
+    return made
 
 
 def _answer_objects(text: Any) -> list[dict]:
