@@ -27,11 +27,13 @@ from . import oauth1
 from .error_map import answer
 from .faults import Faults, ResetConnection
 from .http import FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, Request, Response, json_response, parse_json_body
-from .routes import ROUTES, Route, Router
+from .answers import shape
+from .routes import ROUTES, Route, router_for
 from .state import State
 from .state.actor import Actor
 from .state.core import Created, File
 from .state.errors import EmulatorError, Unauthorized
+from .swagger import DOC_PATH, document
 
 __all__ = ["App", "Traffic", "ROUTES", "Route", "render"]
 
@@ -76,7 +78,6 @@ class App:
         self.state = state
         self.faults = faults
         self.control = control
-        self.router = Router(ROUTES)
         self.traffic = Traffic()
 
     def serve(self, request: Request) -> Response:
@@ -110,9 +111,11 @@ class App:
         elif lowered.startswith("/gallery/api/"):
             rest, legacy = path[len("/gallery/api"):], True
         else:
-            return json_response(404, {"message": NOT_FOUND.format(request.target)})
+            return json_response(404, {"message": NOT_FOUND.format(request.url())})
         if rest.lower().rstrip("/") == "/oauth2/token" and not legacy:
             return self._guarded(request, lambda: self.token(request), is_token=True)
+        if rest.lower().rstrip("/") == DOC_PATH and not legacy:
+            return self._swagger(request)
         found = self._route(request, rest, legacy)
         if isinstance(found, Response):
             return found
@@ -124,16 +127,16 @@ class App:
         raw_segments = rest.split("/")[1:]
         if raw_segments and raw_segments[-1] == "":
             raw_segments.pop()  # one trailing slash is accepted everywhere
-        found = self.router.match([unquote(s) for s in raw_segments])
+        found = router_for(self.state.surface).match([unquote(s) for s in raw_segments])
         if found is None:
-            return json_response(404, {"message": NOT_FOUND.format(request.target)})
+            return json_response(404, {"message": NOT_FOUND.format(request.url())})
         routes, args = found
         route = routes.get(request.method)
         if route is None:
             return json_response(405, {"message": f"The requested resource does not support http method "
                                                   f"'{request.method}'."}, [("Allow", ", ".join(sorted(routes)))])
         if legacy and not route.legacy:
-            return json_response(404, {"message": NOT_FOUND.format(request.target)})
+            return json_response(404, {"message": NOT_FOUND.format(request.url())})
         return route, args
 
     # faults around the real work -------------------------------------------
@@ -219,7 +222,19 @@ class App:
             user = state.authenticate(auth[7:].strip())
         if route.endpoint.curator_only and user["role"] != "Curator":
             raise Unauthorized()
+        if not legacy and state.surface.role_gates and route.endpoint.min_role == "Artisan" \
+                and user["role"] not in ("Artisan", "Curator"):
+            raise Unauthorized()  # V1 Subscription and User V2 need an Artisan's key since 2022.1
         return Actor.of(user)
+
+    def _swagger(self, request: Request) -> Response:
+        """The Server's own Swagger document (no token needed), of the release it serves."""
+        if request.method not in ("GET", "HEAD"):
+            return json_response(405, {"message": f"The requested resource does not support http method "
+                                                  f"'{request.method}'."}, [("Allow", "GET")])
+        self.state.counters["swagger_documents"] += 1
+        host = request.header("host", "localhost") or "localhost"
+        return json_response(200, document(self.state.surface, host, request.scheme))
 
     # dispatch ----------------------------------------------------------------
     def dispatch(self, request: Request, route: Route, args: list[str], legacy: bool) -> Response:
@@ -230,9 +245,13 @@ class App:
                 actor = self._actor(request, route, legacy)
                 arguments = route.binding.arguments(request, actor, route.path(args))
                 result = route.call(state.services, arguments)
+                result = shape(route.endpoint, result, state.surface, state.realism, legacy)
         except EmulatorError as exc:
             return answer(exc, route.endpoint, legacy=legacy)
-        return render(route.endpoint, result)
+        response = render(route.endpoint, result)
+        if legacy and state.realism("bom") and response.body[:1] in (b"{", b"["):
+            response.body = b"\xef\xbb\xbf" + response.body
+        return response
 
 
 def _retry_after(seconds: float) -> str:

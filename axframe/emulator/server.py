@@ -26,7 +26,9 @@ from .control import control
 from .faults import Faults, ResetConnection
 from .http import Request, Response, json_response
 from .state import Clock, State
+from .state.realism import QUIRKS, Realism
 from .state.store import PAGING_MODES
+from .state.versions import Surface, surface
 from .wsgi import WsgiApp, in_process_url
 
 __all__ = ["Emulator", "EmulatorServer", "LOOPBACK_HOSTS"]
@@ -269,6 +271,12 @@ class Emulator:
         subscriptions, audit log) count ``page``: ``"one-based"`` (default;
         page 0 is a 400), ``"zero-based"``, or ``"one-based-lenient"`` (page 0
         reads as page 1).  The real Server's base is not documented.
+    server_version : the release to emulate (``"2021.4"``, ``"2022.1"``, ...; default the newest, our
+        Swagger).  Older releases lack some V3 operations and fields and, before 2022.1, the role gates
+        of V1/V2 (:mod:`axframe.emulator.versions`).
+    realistic : answer like real Servers were seen to (default): nulls, Json.NET date-times, opaque
+        tokens, ... (:mod:`axframe.emulator.state.realism`); ``False`` gives the tidy answers of the Swagger.
+    quirks : name -> on/off, changing single quirks of *realistic* (``{"bom": False}``).
 
     Building an emulator makes its state and binds nothing; :meth:`start` (or
     ``with``) opens the loopback socket.  Without a socket, :attr:`wsgi_app`
@@ -289,9 +297,12 @@ class Emulator:
     def __init__(self, seed: Any = "default", *, host: str = "127.0.0.1", port: int = 0,
                  token_lifetime: int | None = None, job_slots: int | None = None, random_seed: int | None = None,
                  max_body: int = DEFAULT_MAX_BODY, start_time: Any = None,
-                 admin_paging: str | None = None):
+                 admin_paging: str | None = None, server_version: str | None = None, realistic: bool = False,
+                 quirks: dict[str, bool] | None = None):
         if admin_paging is not None and admin_paging not in PAGING_MODES:
             raise ValueError(f"admin_paging takes one of {', '.join(PAGING_MODES)}, not {admin_paging!r}")
+        self.surface: Surface = surface(server_version)
+        self._realism = Realism.of(realistic, quirks)
         self._admin_paging = admin_paging
         self.host = check_loopback(host)
         self._port = port
@@ -321,6 +332,8 @@ class Emulator:
                 state.job_slots = self._job_slots
             if self._admin_paging is not None:
                 state.admin_paging = self._admin_paging
+            state.surface = self.surface
+            state.realism = self._realism
             _ensure_keys(state)
         return state
 
@@ -336,6 +349,26 @@ class Emulator:
             refs = seeding.apply_seed(self.state, seeding.resolve_seed(seed))
         self.refs.update(refs)
         return refs
+
+    @property
+    def server_version(self) -> str:
+        """The release this emulator serves (``"newest"`` by default)."""
+        return self.surface.release
+
+    @property
+    def realism(self) -> Realism:
+        """Which quirks of real answers are on."""
+        return self.state.realism
+
+    def set_quirks(self, **flags: bool) -> Realism:
+        """Turn quirks on or off by name (``set_quirks(bom=True, nulls=False)``); kept across :meth:`reset`.
+
+        The quirks are listed in :data:`axframe.emulator.state.realism.QUIRKS`.
+        """
+        with self.state.lock:
+            self._realism = self.state.realism.with_(**flags)
+            self.state.realism = self._realism
+        return self._realism
 
     def keys(self, role: str = "Curator") -> tuple[str, str]:
         """``(client_id, client_secret)`` of the first API-enabled user with *role*."""
@@ -416,7 +449,8 @@ class Emulator:
     def info(self) -> dict:
         return {"url": self.url if self._server else None,
                 "curator": list(self.curator), "artisan": list(self.artisan),
-                "counts": self.state.counts()}
+                "counts": self.state.counts(), "server": self.surface.describe(),
+                "quirks": {name: name in self.state.realism.on for name in QUIRKS}}
 
 
 def _ensure_keys(state: State) -> None:

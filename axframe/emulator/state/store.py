@@ -14,8 +14,10 @@ import uuid
 from collections import Counter
 from typing import Any
 
+from .versions import Surface, surface
 from .actor import Actor
 from .core import Clock, Invalid, NotFound, Record, iso
+from .realism import Realism
 
 __all__ = ["Store", "PAGING_MODES"]
 
@@ -38,6 +40,8 @@ class Store:
         self.token_forms = {"basic", "form"}  # which client-credential forms the token endpoint accepts
         self.admin_paging = "one-based"  # one of PAGING_MODES
         self.oauth1_transports = frozenset({"header", "query"})  # where /gallery/api/ takes the signature
+        self.surface: Surface = surface(None)  # the release served (operations, fields, role gates)
+        self.realism = Realism()  # which quirks of real answers are on (none: the tidy answers)
         self._counter = self.rng.randrange(1 << 24)
         self._machine = self.rng.getrandbits(40)
         # tables
