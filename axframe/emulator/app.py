@@ -15,7 +15,9 @@ reset, seed, clock, counters; no auth, loopback only; :mod:`.control`).
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,11 +37,45 @@ from .state.core import Created, File
 from .state.errors import EmulatorError, Unauthorized
 from .swagger import DOC_PATH, document
 
-__all__ = ["App", "Traffic", "ROUTES", "Route", "render"]
+__all__ = ["App", "Balancer", "Traffic", "ROUTES", "Route", "render", "AFFINITY_COOKIE"]
 
 log = logging.getLogger("axframe.emulator")
 
 NOT_FOUND = "No HTTP resource was found that matches the request URI '{}'."
+AFFINITY_COOKIE = "ARRAffinity"  # the cookie IIS Application Request Routing keeps a client on one node with
+_AFFINITY = re.compile(AFFINITY_COOKIE + r"=n(\d+)")
+
+
+class Balancer:
+    """A load balancer in front of ``nodes`` Server nodes that share one database.
+
+    Round robin, request by request.  *sticky*: a client that carries the affinity cookie it was given
+    stays on its node (like IIS ARR's ``ARRAffinity``); not sticky: every request may land anywhere, so a
+    token issued by one node is refused by the next (:meth:`Auth.authenticate`).
+    """
+
+    def __init__(self, nodes: int = 1, sticky: bool = True):
+        if nodes < 1:
+            raise ValueError("nodes must be at least 1")
+        self.nodes = nodes
+        self.sticky = sticky
+        self._turn = itertools.count()
+        self.served = [0] * nodes
+
+    def pick(self, request: Request) -> tuple[int, str | None]:
+        """The node that serves *request*, and the affinity cookie to set (``None``: none)."""
+        if self.nodes == 1:
+            self.served[0] += 1
+            return 0, None
+        if self.sticky:
+            found = _AFFINITY.search(request.header("cookie"))
+            if found and int(found.group(1)) < self.nodes:
+                node = int(found.group(1))
+                self.served[node] += 1
+                return node, None
+        node = next(self._turn) % self.nodes
+        self.served[node] += 1
+        return node, (f"{AFFINITY_COOKIE}=n{node}; Path=/; HttpOnly" if self.sticky else None)
 
 
 @dataclass
@@ -74,10 +110,12 @@ def render(endpoint: Endpoint, result: Any) -> Response:
 class App:
     """Turn a :class:`Request` into a :class:`Response` (or a connection reset)."""
 
-    def __init__(self, state: State, faults: Faults, control: Callable[[Request], Response] | None = None):
+    def __init__(self, state: State, faults: Faults, control: Callable[[Request], Response] | None = None,
+                 balancer: Balancer | None = None):
         self.state = state
         self.faults = faults
         self.control = control
+        self.balancer = balancer or Balancer()
         self.traffic = Traffic()
 
     def serve(self, request: Request) -> Response:
@@ -102,6 +140,16 @@ class App:
 
     # entry point -----------------------------------------------------------
     def __call__(self, request: Request) -> Response:
+        if request.path.lower().startswith("/_emulator/") and self.control is not None:
+            return self.control(request)
+        node, cookie = self.balancer.pick(request)
+        request.node = node
+        response = self._serve(request)
+        if cookie is not None:
+            response.headers.append(("Set-Cookie", cookie))
+        return response
+
+    def _serve(self, request: Request) -> Response:
         path = request.path
         lowered = path.lower()
         if lowered.startswith("/_emulator/") and self.control is not None:
@@ -186,7 +234,7 @@ class App:
             return json_response(400, {"error": "invalid_client"})
         with state.lock:
             try:
-                token = state.issue_token(*keys)
+                token = state.issue_token(*keys, node=request.node)
             except Unauthorized:
                 return json_response(400, {"error": "invalid_client"})
         return json_response(200, token, [("Cache-Control", "no-store"), ("Pragma", "no-cache")])
@@ -219,7 +267,7 @@ class App:
             auth = request.header("authorization")
             if not auth.lower().startswith("bearer "):
                 raise Unauthorized()
-            user = state.authenticate(auth[7:].strip())
+            user = state.authenticate(auth[7:].strip(), request.node)
         if route.endpoint.curator_only and user["role"] != "Curator":
             raise Unauthorized()
         if not legacy and state.surface.role_gates and route.endpoint.min_role == "Artisan" \
