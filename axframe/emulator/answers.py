@@ -90,7 +90,7 @@ def shape(endpoint: Endpoint, result: Any, surface: Surface, realism: Realism, l
     if endpoint.family == "v3":
         schema = next((found for code in endpoint.success_codes
                        if (found := surface.answer_schema(endpoint, code)) is not None), None)
-        if realism("nulls"):
+        if realism("nulls") and isinstance(result, dict):  # detail views (a listing's items may be reduced views)
             result = _nulls(result, schema)
         if endpoint.operation_id == "Workflows_GetWorkflows":
             result = _workflow_items(result, realism)

@@ -183,7 +183,7 @@ ROWS: tuple[Row, ...] = (
     _row("admin_v1.subscriptions", Admin.subscriptions),
     _row("admin_v1.audit_log", Admin.audit_log),
     # Admin V2
-    _row("admin_v2.workflows_all", Admin.workflows_all),
+    _row("admin_v2.workflows_all", Admin.workflows_all, v2=True),
     _row("admin_v2.insights", Admin.insights),
     _row("admin_v2.subscriptions", Admin.subscriptions, v2=True),
     _row("admin_v2.users", Admin.users, v2=True),

@@ -28,8 +28,8 @@ class Quirk:
 
 
 QUIRKS: dict[str, Quirk] = {q.name: q for q in (
-    Quirk("nulls", "V3 views carry the properties they have no value for as null (Json.NET writes nulls); a "
-          "version's empty comments and an unset hasPrivateDataExemption are null",
+    Quirk("nulls", "V3 detail views carry the properties they have no value for as null (Json.NET writes "
+          "nulls); a version's empty comments and credentialId are null",
           "nulls (high)", True),
     Quirk("date_fractions", "date-times drop trailing zeros of their fraction, and a zero fraction entirely "
           "(2014-03-10T14:18:35Z beside 2014-03-10T14:18:25.603Z)", "date-time fractions (high)", True),
