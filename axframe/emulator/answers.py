@@ -23,7 +23,7 @@ __all__ = ["shape", "trim_fraction"]
 _EMULATOR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 # Properties a real Server leaves null where the emulator writes an empty text (the evidence's
 # example: a version's comments).
-_EMPTY_IS_NULL = {"WorkflowVersionView": ("comments", "credentialId"), "WorkflowView": ("comments",)}
+_EMPTY_IS_NULL = {"WorkflowVersionView": ("comments", "credentialId")}
 
 
 def trim_fraction(text: str) -> str:

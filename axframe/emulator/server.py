@@ -304,7 +304,7 @@ class Emulator:
     def __init__(self, seed: Any = "default", *, host: str = "127.0.0.1", port: int = 0,
                  token_lifetime: int | None = None, job_slots: int | None = None, random_seed: int | None = None,
                  max_body: int = DEFAULT_MAX_BODY, start_time: Any = None,
-                 admin_paging: str | None = None, server_version: str | None = None, realistic: bool = False,
+                 admin_paging: str | None = None, server_version: str | None = None, realistic: bool = True,
                  quirks: dict[str, bool] | None = None, nodes: int = 1, sticky: bool = True,
                  auth: str = "builtin"):
         if admin_paging is not None and admin_paging not in PAGING_MODES:

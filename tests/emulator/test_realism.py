@@ -17,7 +17,7 @@ from ..conftest import Api
 
 @pytest.fixture
 def real():
-    with Emulator(realistic=True) as emulator:
+    with Emulator(quirks={name: True for name in QUIRKS}) as emulator:  # every quirk, those off by default too
         yield emulator
 
 
@@ -49,6 +49,12 @@ def test_set_quirks_turns_one_on_and_off_and_survives_reset(real):
     assert not real.realism("bom")
     real.reset()
     assert not real.realism("bom") and real.realism("nulls")
+
+
+def test_realistic_answers_are_the_default():
+    emulator = Emulator()
+    assert emulator.realism.on == Realism.of(True).on and emulator.realism("nulls")
+    assert not emulator.realism("list_without_source_app_id")  # off by default: docs/emulator.md says why
 
 
 def _workflow(server: Emulator) -> str:
