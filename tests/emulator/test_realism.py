@@ -155,3 +155,13 @@ def test_legacy_answers_start_with_a_bom(real, tidy):
         assert json.loads(r.content.decode("utf-8-sig"))
     # the /webapi/ answers have none
     assert not Api(real).get("/v1/workflows/subscription/").content.startswith(b"\xef\xbb\xbf")
+
+
+def test_the_control_api_reads_and_changes_quirks(real):
+    url = f"{real.root}/_emulator/quirks"
+    assert requests.get(url, timeout=10).json() == {name: True for name in QUIRKS}
+    changed = requests.patch(url, json={"bom": False, "nulls": False}, timeout=10)
+    assert changed.status_code == 200 and changed.json()["bom"] is False and changed.json()["nulls"] is False
+    assert not real.realism("bom") and real.realism("date_fractions")
+    assert requests.patch(url, json={"no_such": True}, timeout=10).status_code == 400
+    assert requests.patch(url, json={"bom": "yes"}, timeout=10).status_code == 400
