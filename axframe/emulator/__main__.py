@@ -9,6 +9,7 @@ import sys
 import threading
 
 from .server import Emulator
+from .state.realism import QUIRKS
 from .state.legacy import PAGING_MODES
 
 
@@ -26,6 +27,13 @@ def build_parser(prog: str = "python -m axframe.emulator") -> argparse.ArgumentP
     parser.add_argument("--admin-paging", choices=PAGING_MODES, default=None,
                         help="how the paged Admin listings count pages (default one-based; the real "
                              "Server's base is not documented)")
+    parser.add_argument("--server-version", default=None, metavar="RELEASE",
+                        help="the Server release to emulate, e.g. 2021.4 or 2022.1 (default: the newest); older "
+                             "releases lack some V3 operations and fields")
+    parser.add_argument("--tidy", action="store_true",
+                        help="answer exactly as the Swagger says, without the quirks of real Servers")
+    parser.add_argument("--quirk", action="append", default=[], metavar="NAME=on|off",
+                        help="turn one quirk of real answers on or off (repeatable): " + ", ".join(QUIRKS))
     parser.add_argument("--json", action="store_true", help="print the URL and keys as one JSON line")
     return parser
 
@@ -44,7 +52,9 @@ def serve(args: argparse.Namespace) -> int:
     """Run the emulator that *args* (of :func:`build_parser`) describe until Ctrl-C or SIGTERM."""
     try:
         server = Emulator(args.seed, host=args.host, port=args.port, token_lifetime=args.token_lifetime,
-                          job_slots=args.job_slots, admin_paging=args.admin_paging)
+                          job_slots=args.job_slots, admin_paging=args.admin_paging,
+                          server_version=args.server_version, realistic=not args.tidy,
+                          quirks=_quirks(args.quirk))
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -55,11 +65,12 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    info = {"url": server.url, "curator": list(server.curator), "artisan": list(server.artisan)}
+    info = {"url": server.url, "curator": list(server.curator), "artisan": list(server.artisan),
+            "serverVersion": server.server_version}
     if args.json:
         print(json.dumps(info), flush=True)
     else:
-        print(f"axframe emulator listening on {server.url}", flush=True)
+        print(f"axframe emulator listening on {server.url} (Server {server.server_version})", flush=True)
         print(f"  Curator key:    {server.curator[0]}\n  Curator secret: {server.curator[1]}")
         print(f"  Artisan key:    {server.artisan[0]}\n  Artisan secret: {server.artisan[1]}")
         print("  Control API:    " + server.root + "/_emulator/stats  (Ctrl-C to stop)")
@@ -74,6 +85,16 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _quirks(given: list[str]) -> dict[str, bool]:
+    out = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or value.lower() not in ("on", "off", "true", "false", "1", "0"):
+            raise ValueError(f"--quirk takes NAME=on or NAME=off, not {item!r}")
+        out[name.strip()] = value.lower() in ("on", "true", "1")
+    return out
 
 
 if __name__ == "__main__":

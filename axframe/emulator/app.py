@@ -15,7 +15,9 @@ reset, seed, clock, counters; no auth, loopback only; :mod:`.control`).
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,17 +29,53 @@ from . import oauth1
 from .error_map import answer
 from .faults import Faults, ResetConnection
 from .http import FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, Request, Response, json_response, parse_json_body
-from .routes import ROUTES, Route, Router
+from .answers import shape
+from .routes import ROUTES, Route, router_for
 from .state import State
 from .state.actor import Actor
 from .state.core import Created, File
 from .state.errors import EmulatorError, Unauthorized
+from .swagger import DOC_PATH, document
 
-__all__ = ["App", "Traffic", "ROUTES", "Route", "render"]
+__all__ = ["App", "Balancer", "Traffic", "ROUTES", "Route", "render", "AFFINITY_COOKIE"]
 
 log = logging.getLogger("axframe.emulator")
 
 NOT_FOUND = "No HTTP resource was found that matches the request URI '{}'."
+AFFINITY_COOKIE = "ARRAffinity"  # the cookie IIS Application Request Routing keeps a client on one node with
+_AFFINITY = re.compile(AFFINITY_COOKIE + r"=n(\d+)")
+
+
+class Balancer:
+    """A load balancer in front of ``nodes`` Server nodes that share one database.
+
+    Round robin, request by request.  *sticky*: a client that carries the affinity cookie it was given
+    stays on its node (like IIS ARR's ``ARRAffinity``); not sticky: every request may land anywhere, so a
+    token issued by one node is refused by the next (:meth:`Auth.authenticate`).
+    """
+
+    def __init__(self, nodes: int = 1, sticky: bool = True):
+        if nodes < 1:
+            raise ValueError("nodes must be at least 1")
+        self.nodes = nodes
+        self.sticky = sticky
+        self._turn = itertools.count()
+        self.served = [0] * nodes
+
+    def pick(self, request: Request) -> tuple[int, str | None]:
+        """The node that serves *request*, and the affinity cookie to set (``None``: none)."""
+        if self.nodes == 1:
+            self.served[0] += 1
+            return 0, None
+        if self.sticky:
+            found = _AFFINITY.search(request.header("cookie"))
+            if found and int(found.group(1)) < self.nodes:
+                node = int(found.group(1))
+                self.served[node] += 1
+                return node, None
+        node = next(self._turn) % self.nodes
+        self.served[node] += 1
+        return node, (f"{AFFINITY_COOKIE}=n{node}; Path=/; HttpOnly" if self.sticky else None)
 
 
 @dataclass
@@ -72,11 +110,12 @@ def render(endpoint: Endpoint, result: Any) -> Response:
 class App:
     """Turn a :class:`Request` into a :class:`Response` (or a connection reset)."""
 
-    def __init__(self, state: State, faults: Faults, control: Callable[[Request], Response] | None = None):
+    def __init__(self, state: State, faults: Faults, control: Callable[[Request], Response] | None = None,
+                 balancer: Balancer | None = None):
         self.state = state
         self.faults = faults
         self.control = control
-        self.router = Router(ROUTES)
+        self.balancer = balancer or Balancer()
         self.traffic = Traffic()
 
     def serve(self, request: Request) -> Response:
@@ -101,6 +140,16 @@ class App:
 
     # entry point -----------------------------------------------------------
     def __call__(self, request: Request) -> Response:
+        if request.path.lower().startswith("/_emulator/") and self.control is not None:
+            return self.control(request)
+        node, cookie = self.balancer.pick(request)
+        request.node = node
+        response = self._serve(request)
+        if cookie is not None:
+            response.headers.append(("Set-Cookie", cookie))
+        return response
+
+    def _serve(self, request: Request) -> Response:
         path = request.path
         lowered = path.lower()
         if lowered.startswith("/_emulator/") and self.control is not None:
@@ -110,9 +159,11 @@ class App:
         elif lowered.startswith("/gallery/api/"):
             rest, legacy = path[len("/gallery/api"):], True
         else:
-            return json_response(404, {"message": NOT_FOUND.format(request.target)})
+            return json_response(404, {"message": NOT_FOUND.format(request.url())})
         if rest.lower().rstrip("/") == "/oauth2/token" and not legacy:
             return self._guarded(request, lambda: self.token(request), is_token=True)
+        if rest.lower().rstrip("/") == DOC_PATH and not legacy:
+            return self._swagger(request)
         found = self._route(request, rest, legacy)
         if isinstance(found, Response):
             return found
@@ -124,16 +175,16 @@ class App:
         raw_segments = rest.split("/")[1:]
         if raw_segments and raw_segments[-1] == "":
             raw_segments.pop()  # one trailing slash is accepted everywhere
-        found = self.router.match([unquote(s) for s in raw_segments])
+        found = router_for(self.state.surface).match([unquote(s) for s in raw_segments])
         if found is None:
-            return json_response(404, {"message": NOT_FOUND.format(request.target)})
+            return json_response(404, {"message": NOT_FOUND.format(request.url())})
         routes, args = found
         route = routes.get(request.method)
         if route is None:
             return json_response(405, {"message": f"The requested resource does not support http method "
                                                   f"'{request.method}'."}, [("Allow", ", ".join(sorted(routes)))])
         if legacy and not route.legacy:
-            return json_response(404, {"message": NOT_FOUND.format(request.target)})
+            return json_response(404, {"message": NOT_FOUND.format(request.url())})
         return route, args
 
     # faults around the real work -------------------------------------------
@@ -183,7 +234,8 @@ class App:
             return json_response(400, {"error": "invalid_client"})
         with state.lock:
             try:
-                token = state.issue_token(*keys)
+                # node 0 as the one-argument call (a test may wrap issue_token with its old signature)
+                token = state.issue_token(*keys, node=request.node) if request.node else state.issue_token(*keys)
             except Unauthorized:
                 return json_response(400, {"error": "invalid_client"})
         return json_response(200, token, [("Cache-Control", "no-store"), ("Pragma", "no-cache")])
@@ -216,10 +268,23 @@ class App:
             auth = request.header("authorization")
             if not auth.lower().startswith("bearer "):
                 raise Unauthorized()
-            user = state.authenticate(auth[7:].strip())
+            token = auth[7:].strip()
+            user = state.authenticate(token, request.node) if request.node else state.authenticate(token)
         if route.endpoint.curator_only and user["role"] != "Curator":
             raise Unauthorized()
+        if not legacy and state.surface.role_gates and route.endpoint.min_role == "Artisan" \
+                and user["role"] not in ("Artisan", "Curator"):
+            raise Unauthorized()  # V1 Subscription and User V2 need an Artisan's key since 2022.1
         return Actor.of(user)
+
+    def _swagger(self, request: Request) -> Response:
+        """The Server's own Swagger document (no token needed), of the release it serves."""
+        if request.method not in ("GET", "HEAD"):
+            return json_response(405, {"message": f"The requested resource does not support http method "
+                                                  f"'{request.method}'."}, [("Allow", "GET")])
+        self.state.counters["swagger_documents"] += 1
+        host = request.header("host", "localhost") or "localhost"
+        return json_response(200, document(self.state.surface, host, request.scheme))
 
     # dispatch ----------------------------------------------------------------
     def dispatch(self, request: Request, route: Route, args: list[str], legacy: bool) -> Response:
@@ -230,9 +295,13 @@ class App:
                 actor = self._actor(request, route, legacy)
                 arguments = route.binding.arguments(request, actor, route.path(args))
                 result = route.call(state.services, arguments)
+                result = shape(route.endpoint, result, state.surface, state.realism, legacy)
         except EmulatorError as exc:
             return answer(exc, route.endpoint, legacy=legacy)
-        return render(route.endpoint, result)
+        response = render(route.endpoint, result)
+        if legacy and state.realism("bom") and response.body[:1] in (b"{", b"["):
+            response.body = b"\xef\xbb\xbf" + response.body
+        return response
 
 
 def _retry_after(seconds: float) -> str:

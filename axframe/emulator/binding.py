@@ -156,11 +156,17 @@ def problems_of(value: Any, schema: dict, root: str = "", *, partial: bool = Fal
     return out
 
 
-def read_body(request: Request, endpoint: Endpoint, schema: dict) -> Any:
-    """The endpoint's body, read and checked: ``None`` when absent and not required."""
+def read_body(request: Request, endpoint: Endpoint, schema: dict,
+              prepare: Callable[[Any], Any] | None = None) -> Any:
+    """The endpoint's body, read and checked: ``None`` when absent and not required.
+
+    *prepare* changes the body before it is checked (an older Server ignores the fields it lacks).
+    """
     body = parse_json_body(request)
     if isinstance(body, dict) and request.content_type == FORM_CONTENT_TYPE and endpoint.body_kind() == "object":
         body = coerce_form(body, endpoint.body_schema)
+    if prepare is not None and body is not None:
+        body = prepare(body)
     if body is None:
         if endpoint.body_required:
             raise Invalid.field("", required_text(endpoint.body_name or "body"))
@@ -214,6 +220,7 @@ class Binding:
     endpoint: Endpoint
     sources: dict[str, _Source]
     schema: dict
+    prepare: Callable[[Any], Any] | None = None  # applied to a body before it is checked
 
     def arguments(self, request: Request, actor: Actor, path: dict[str, str]) -> dict[str, Any]:
         """The keyword arguments for one request (raises :class:`Invalid` for a bad request)."""
@@ -225,7 +232,7 @@ class Binding:
         if endpoint.multipart:
             form, upload = read_form(request, endpoint)
         elif endpoint.body_kind() != "none":
-            body = read_body(request, endpoint, self.schema)
+            body = read_body(request, endpoint, self.schema, self.prepare)
         fields = body if isinstance(body, dict) else form
         given = {"actor": actor, "path": path, "query": query, "field": fields, "form": form}
         out: dict[str, Any] = {}

@@ -13,6 +13,7 @@ POST        ``clock`` ``{"advance": s}``         move the clock
 POST        ``tokens/expire``                    expire every token
 PUT         ``settings`` (see :data:`SETTINGS`)  change settings; answers them all
 PUT         ``workflows/{id}/behaviour``         ``{"runSeconds", "disposition", "message"}``
+GET/PATCH   ``quirks``                           read, or turn on/off (``{"bom": false}``), quirks of real answers
 ==========  ===================================  ====================================================
 """
 
@@ -26,6 +27,7 @@ from .faults import Faults
 from .http import Request, Response, json_response
 from .state import Clock, State
 from .state.errors import EmulatorError
+from .state.realism import QUIRKS
 from .state.store import PAGING_MODES
 
 __all__ = ["Controlled", "control", "SETTINGS", "apply_settings", "settings_of", "parse_control_json"]
@@ -42,6 +44,7 @@ class Controlled(Protocol):
     def info(self) -> dict: ...
     def reset(self, seed: Any = None) -> None: ...
     def apply_seed(self, seed: Any) -> dict[str, str]: ...
+    def set_quirks(self, **flags: bool) -> Any: ...
 
 
 def _choices(allowed: set[str], kind: Callable[[Iterable[str]], Any], name: str) -> Callable[[Any], Any]:
@@ -136,6 +139,18 @@ def _settings(emulator: Controlled, request: Request) -> dict:
         return settings_of(emulator.state)
 
 
+def _quirks(change: bool) -> Callable[[Controlled, Request], dict]:
+    def handle(emulator: Controlled, request: Request) -> dict:
+        if change:
+            flags = _object(request)
+            if not all(isinstance(v, bool) for v in flags.values()):
+                raise ValueError("quirks takes names with true or false")
+            emulator.set_quirks(**flags)
+        on = emulator.state.realism.on
+        return {name: name in on for name in QUIRKS}
+    return handle
+
+
 _BEHAVIOUR = {"runSeconds", "disposition", "message"}
 
 
@@ -164,6 +179,8 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "clock"): _clock,
     ("POST", "tokens/expire"): _expire,
     ("PUT", "settings"): _settings,
+    ("GET", "quirks"): _quirks(False),
+    ("PATCH", "quirks"): _quirks(True),
 }
 
 

@@ -42,6 +42,7 @@ class Request:
     headers: dict[str, str]
     body: bytes = b""
     scheme: str = "http"
+    node: int = 0  # the Server node a load balancer sent it to (axframe.emulator.app.Balancer)
 
     def __post_init__(self) -> None:
         path, _, query = self.target.partition("?")

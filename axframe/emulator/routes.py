@@ -10,15 +10,17 @@ Adding an endpoint on the emulator side is one state method and one row.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any
 
 from .. import catalogue
 from ..catalogue import Endpoint
-from .binding import Binding, bind
+from .binding import Binding, bind, wire_schema
 from .state.admin import Admin
 from .state.credentials import Credentials
 from .state.dcm import Dcm
@@ -29,8 +31,9 @@ from .state.schedules import Schedules
 from .state.sharing import Sharing
 from .state.studios import Studios
 from .state.workflows import Workflows
+from .state.versions import Surface
 
-__all__ = ["ROWS", "ROUTES", "Route", "Router", "Row"]
+__all__ = ["ROWS", "ROUTES", "Route", "Router", "Row", "router_for"]
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,7 @@ ROWS: tuple[Row, ...] = (
     _row("admin_v1.subscriptions", Admin.subscriptions),
     _row("admin_v1.audit_log", Admin.audit_log),
     # Admin V2
-    _row("admin_v2.workflows_all", Admin.workflows_all),
+    _row("admin_v2.workflows_all", Admin.workflows_all, v2=True),
     _row("admin_v2.insights", Admin.insights),
     _row("admin_v2.subscriptions", Admin.subscriptions, v2=True),
     _row("admin_v2.users", Admin.users, v2=True),
@@ -245,6 +248,22 @@ def _build_routes() -> list[Route]:
 
 
 ROUTES: list[Route] = _build_routes()
+
+
+def _on(surface: Surface, route: Route) -> Route:
+    """*route* as *surface* serves it: a body checked without the fields that release lacks, and ignoring them."""
+    schema = route.endpoint.body_schema
+    if not surface.touches(schema):
+        return route
+    binding = dataclasses.replace(route.binding, schema=wire_schema(surface.contract(schema)),
+                                  prepare=partial(surface.strip, schema=schema))
+    return dataclasses.replace(route, binding=binding)
+
+
+@lru_cache(maxsize=None)
+def router_for(surface: Surface) -> "Router":
+    """The router of one release: the routes it serves (an older Server lacks some V3 operations)."""
+    return Router([_on(surface, route) for route in ROUTES if surface.serves(route.endpoint)])
 
 
 # --------------------------------------------------------------------------

@@ -21,15 +21,19 @@ import time
 from typing import Any
 
 from . import seed as seeding
-from .app import App
+from .app import App, Balancer
 from .control import control
 from .faults import Faults, ResetConnection
 from .http import Request, Response, json_response
 from .state import Clock, State
+from .state.realism import QUIRKS, Realism
 from .state.store import PAGING_MODES
+from .state.versions import Surface, surface
 from .wsgi import WsgiApp, in_process_url
 
-__all__ = ["Emulator", "EmulatorServer", "LOOPBACK_HOSTS"]
+__all__ = ["Emulator", "EmulatorServer", "LOOPBACK_HOSTS", "AUTH_MODES"]
+
+AUTH_MODES = ("builtin", "windows")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_HEADER_BYTES = 64 * 1024
@@ -269,6 +273,17 @@ class Emulator:
         subscriptions, audit log) count ``page``: ``"one-based"`` (default;
         page 0 is a 400), ``"zero-based"``, or ``"one-based-lenient"`` (page 0
         reads as page 1).  The real Server's base is not documented.
+    server_version : the release to emulate (``"2021.4"``, ``"2022.1"``, ...; default the newest, our
+        Swagger).  Older releases lack some V3 operations and fields and, before 2022.1, the role gates
+        of V1/V2 (:mod:`axframe.emulator.versions`).
+    realistic : answer like real Servers were seen to (default): nulls, Json.NET date-times, opaque
+        tokens, ... (:mod:`axframe.emulator.state.realism`); ``False`` gives the tidy answers of the Swagger.
+    quirks : name -> on/off, changing single quirks of *realistic* (``{"bom": False}``).
+    nodes, sticky : Server nodes behind one simulated load balancer (default 1).  A token works only on
+        the node that issued it; ``sticky=True`` keeps a client that returns the balancer's affinity cookie
+        (``ARRAffinity``) on its node, ``sticky=False`` sends each request to the next node in turn.
+    auth : ``"builtin"`` (default) or ``"windows"``: a Windows-authentication Server, whose users come
+        from the directory; ``POST /v3/users`` and password resets are refused there.
 
     Building an emulator makes its state and binds nothing; :meth:`start` (or
     ``with``) opens the loopback socket.  Without a socket, :attr:`wsgi_app`
@@ -289,9 +304,17 @@ class Emulator:
     def __init__(self, seed: Any = "default", *, host: str = "127.0.0.1", port: int = 0,
                  token_lifetime: int | None = None, job_slots: int | None = None, random_seed: int | None = None,
                  max_body: int = DEFAULT_MAX_BODY, start_time: Any = None,
-                 admin_paging: str | None = None):
+                 admin_paging: str | None = None, server_version: str | None = None, realistic: bool = True,
+                 quirks: dict[str, bool] | None = None, nodes: int = 1, sticky: bool = True,
+                 auth: str = "builtin"):
         if admin_paging is not None and admin_paging not in PAGING_MODES:
             raise ValueError(f"admin_paging takes one of {', '.join(PAGING_MODES)}, not {admin_paging!r}")
+        self.surface: Surface = surface(server_version)
+        if auth not in AUTH_MODES:
+            raise ValueError(f"auth takes one of {', '.join(AUTH_MODES)}, not {auth!r}")
+        self.auth = auth
+        self.balancer = Balancer(nodes, sticky)
+        self._realism = Realism.of(realistic, quirks)
         self._admin_paging = admin_paging
         self.host = check_loopback(host)
         self._port = port
@@ -303,7 +326,8 @@ class Emulator:
         self.clock = Clock(start=_epoch(start_time))
         self.faults = Faults()
         self.state = self._new_state(seed)
-        self.app = App(self.state, self.faults, control=lambda request: control(self, request))
+        self.app = App(self.state, self.faults, control=lambda request: control(self, request),
+                       balancer=self.balancer)
         self.wsgi_app = WsgiApp(self.app, max_body)
         self.wsgi_url = in_process_url()
         self._server: EmulatorServer | None = None
@@ -321,7 +345,13 @@ class Emulator:
                 state.job_slots = self._job_slots
             if self._admin_paging is not None:
                 state.admin_paging = self._admin_paging
+            state.surface = self.surface
+            state.realism = self._realism
+            state.nodes = self.balancer.nodes
+            state.auth_mode = self.auth
             _ensure_keys(state)
+            if self.auth == "windows":
+                state.services.people.from_directory()
         return state
 
     def reset(self, seed: Any = None) -> None:
@@ -336,6 +366,33 @@ class Emulator:
             refs = seeding.apply_seed(self.state, seeding.resolve_seed(seed))
         self.refs.update(refs)
         return refs
+
+    @property
+    def server_version(self) -> str:
+        """The release this emulator serves (``"newest"`` by default)."""
+        return self.surface.release
+
+    @property
+    def realism(self) -> Realism:
+        """Which quirks of real answers are on."""
+        return self.state.realism
+
+    def set_quirks(self, **flags: bool) -> Realism:
+        """Turn quirks on or off by name (``set_quirks(bom=True, nulls=False)``); kept across :meth:`reset`.
+
+        The quirks are listed in :data:`axframe.emulator.state.realism.QUIRKS`.
+        """
+        with self.state.lock:
+            self._realism = self.state.realism.with_(**flags)
+            self.state.realism = self._realism
+        return self._realism
+
+    def directory_sign_in(self, email: str, first_name: str = "", last_name: str = "") -> dict:
+        """On a Windows-authentication emulator, a directory account signs in: its user record (added if new)."""
+        if self.auth != "windows":
+            raise RuntimeError("directory_sign_in is for Emulator(auth='windows')")
+        with self.state.lock:
+            return dict(self.state.services.people.directory_sign_in(email, first_name, last_name))
 
     def keys(self, role: str = "Curator") -> tuple[str, str]:
         """``(client_id, client_secret)`` of the first API-enabled user with *role*."""
@@ -365,7 +422,8 @@ class Emulator:
         return {"requests": traffic.requests, "routes": routes,
                 "tokensIssued": other.get("tokens_issued", 0), "tokenRequests": other.get("token_requests", 0),
                 "counters": other, "counts": counts, "faults": self.faults.snapshot(),
-                "resets": {"beforeApplied": traffic.resets_before, "afterApplied": traffic.resets_after}}
+                "resets": {"beforeApplied": traffic.resets_before, "afterApplied": traffic.resets_after},
+                "nodes": list(self.balancer.served)}
 
     # lifecycle ---------------------------------------------------------------
     def start(self) -> "Emulator":
@@ -416,7 +474,8 @@ class Emulator:
     def info(self) -> dict:
         return {"url": self.url if self._server else None,
                 "curator": list(self.curator), "artisan": list(self.artisan),
-                "counts": self.state.counts()}
+                "counts": self.state.counts(), "server": self.surface.describe(),
+                "quirks": {name: name in self.state.realism.on for name in QUIRKS}}
 
 
 def _ensure_keys(state: State) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import base64
 
 import pytest
@@ -103,7 +105,7 @@ def test_oauth1_signed_request_accepted(server):
     r = requests.get(_legacy_url(server, "/admin/v1/users/"), params={"page": 1, "pageSize": 5}, auth=auth,
                      timeout=10)
     assert r.status_code == 200, r.text
-    assert len(r.json()) == 5
+    assert len(json.loads(r.content.decode("utf-8-sig"))) == 5  # a legacy answer may start with a BOM
 
 
 def test_oauth1_header_form_accepted(server):
@@ -111,7 +113,7 @@ def test_oauth1_header_form_accepted(server):
     auth = OAuth1(key, client_secret=secret)  # Authorization: OAuth header
     r = requests.get(_legacy_url(server, "/v1/workflows/subscription/"), auth=auth, timeout=10)
     assert r.status_code == 200, r.text
-    assert r.json()
+    assert json.loads(r.content.decode("utf-8-sig"))
 
 
 def test_oauth1_tampered_signature_refused(server):

@@ -12,7 +12,7 @@ EMULATOR = Path(__file__).resolve().parents[2] / "axframe" / "emulator"
 STATE = EMULATOR / "state"
 SHARED = {"catalogue", "schemas", "errors", "packages"}
 HTTP_SIDE = {"app", "http", "binding", "routes", "error_map", "control", "server", "wsgi", "faults", "oauth1",
-             "seed", "__main__"}
+             "seed", "__main__", "answers", "swagger"}
 
 
 def imports(path: Path) -> list[tuple[int, str]]:

@@ -47,7 +47,7 @@ def test_user_assets_and_transfer(api, ids):
     assets = api.get(f"/v3/users/{ids['user:ana']}/assets").json()
     assert {w["id"] for w in assets["workflows"]} == {ids["workflow:sales"], ids["workflow:churn"]}
     only = api.get(f"/v3/users/{ids['user:ana']}/assets", params={"assetType": "Schedules"}).json()
-    assert set(only) == {"schedules"}
+    assert {k for k, v in only.items() if v is not None} == {"schedules"}  # the others absent, or null (Json.NET)
     r = api.put(f"/v3/users/{ids['user:ana']}/assetTransfer",
                 json={"ownerId": ids["user:mia"], "transferWorkflows": True, "transferSchedules": False,
                       "transferCollections": True})
@@ -110,7 +110,7 @@ def test_collections_and_membership(api, ids):
     perms = {"isAdmin": False, "canAddAssets": True}
     r = api.post(f"/v3/collections/{cid}/users", json={"userId": ids["user:mia"], "collectionsPermissions": perms})
     assert r.status_code == 200
-    assert r.json()["users"] == [{"userId": ids["user:mia"]}]
+    assert [_present(u) for u in r.json()["users"]] == [{"userId": ids["user:mia"]}]
     assert api.post(f"/v3/collections/{cid}/users",
                     json={"userId": ids["user:mia"], "collectionsPermissions": perms}).status_code == 400
     assert api.post(f"/v3/collections/{cid}/userGroups",
@@ -303,3 +303,8 @@ def test_update_subscription_reads_only_the_plural_field(api, ids):
     r = api.put(f"/v3/subscriptions/{sid}", json={"name": "Ops", "credentialId": "", "canShareSchedule": True})
     assert r.status_code == 400  # the required canShareSchedules is missing
     assert "subscription.canShareSchedules" in r.json()["modelState"]
+
+
+def _present(view: dict) -> dict:
+    """A view without its null properties (realistic answers carry them, as Json.NET writes nulls)."""
+    return {k: v for k, v in view.items() if v is not None}

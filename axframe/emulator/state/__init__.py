@@ -90,13 +90,13 @@ class State(Store):
         super().__init__(seed=seed, clock=clock, token_lifetime=token_lifetime, job_slots=job_slots)
         self.services = Services(self)
 
-    def issue_token(self, client_id: str, client_secret: str) -> dict:
-        """Client-credentials grant (see :meth:`Auth.issue`)."""
-        return self.services.auth.issue(client_id, client_secret)
+    def issue_token(self, client_id: str, client_secret: str, node: int = 0) -> dict:
+        """Client-credentials grant on Server node *node* (see :meth:`Auth.issue`)."""
+        return self.services.auth.issue(client_id, client_secret, node)
 
-    def authenticate(self, token: str) -> Record:
-        """The user a live bearer token belongs to (see :meth:`Auth.authenticate`)."""
-        return self.services.auth.authenticate(token)
+    def authenticate(self, token: str, node: int = 0) -> Record:
+        """The user a live bearer token belongs to, as node *node* sees it (see :meth:`Auth.authenticate`)."""
+        return self.services.auth.authenticate(token, node)
 
     def expire_tokens(self) -> int:
         """Make every issued token invalid at once; answer how many there were."""

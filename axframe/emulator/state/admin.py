@@ -53,7 +53,8 @@ class Admin:
     # ------------------------------------------------------------------- views
     def _owner(self, user_id: str) -> Record:
         u = self.store.users.get(user_id, {})
-        return {"id": user_id, "firstName": u.get("firstName", ""), "lastName": u.get("lastName", ""), "sId": "",
+        return {"id": user_id, "firstName": u.get("firstName", ""), "lastName": u.get("lastName", ""),
+                "sId": u.get("sId") or "",
                 "subscriptionId": u.get("subscriptionId", ""), "email": u.get("email", ""),
                 "active": u.get("isActive", False)}
 
@@ -78,19 +79,24 @@ class Admin:
     def _revision(self, wf: Record, v: Record) -> Record:
         return {"id": v["versionId"], "version": v["versionNumber"], "author": self._person(str(v.get("ownerId", wf["ownerId"]))),
                 "dateCreated": v["dateCreated"], "executionMode": v["executionMode"], "isChunkedPackage": False,
-                "runCount": v["runCount"], "downloadCount": 0, "packageType": v["packageWorkflowType"],
+                "runCount": v["runCount"], "downloadCount": 0, "packageType": self.legacy.package_type(v["packageWorkflowType"]),
                 "hasPrivateDataExemption": v["hasPrivateDataExemption"], "uploadDate": v["uploadDate"],
                 "credentialType": v["workflowCredentialType"], "isE2": False, "canDownload": v["othersMayDownload"],
                 "allowVersionHistory": True, "showVersionHistory": v["othersCanViewHistory"],
                 "applications": [{"name": v["details"]["name"], "filename": v["details"]["fileName"], "nextApp": ""}],
                 "comments": v["comments"]}
 
-    def _all_view(self, wf: Record) -> Record:
+    def _all_view(self, wf: Record, v2: bool = False) -> Record:
         owner = self._person(wf["ownerId"])
         events = [{"user": self._person(e["userId"]), "timestamp": iso(e["timestamp"]), "event": e["event"],
                    "oldValues": e["oldValues"], "newValues": e["newValues"]}
                   for e in self.store.audit if e["entity"] == "AppInfo" and e["entityId"] == wf["id"]]
-        return {"id": wf["id"], "revisions": [self._revision(wf, v) for v in wf["versions"]], "creator": owner,
+        revisions = [self._revision(wf, v) for v in wf["versions"]]
+        if v2 and self.store.realism("admin_v2_author_case"):  # real Servers: author.subscription.Id / .Name
+            for revision in revisions:
+                sub = revision["author"]["subscription"]
+                revision["author"] = dict(revision["author"], subscription={"Id": sub["id"], "Name": sub["name"]})
+        return {"id": wf["id"], "revisions": revisions, "creator": owner,
                 "subscription": owner["subscription"], "events": events, "runDisabled": False,
                 "isPublic": wf["isPublic"], "dateMadePublic": wf.get("dateMadePublic") or "", "isDeleted": False,
                 "runCount": wf["runCount"], "iconId": "", "workerTag": wf["workerTag"],
@@ -114,7 +120,8 @@ class Admin:
 
     def workflows_all(self, actor: Actor, *, start_date: str | None = None, end_date: str | None = None,
                       page: Any = None, page_size: Any = None, name: str | None = None,
-                      subscription_id: str | None = None, use_events: bool | None = None) -> list[Record]:
+                      subscription_id: str | None = None, use_events: bool | None = None,
+                      v2: bool = False) -> list[Record]:
         """``GET /admin/v1|v2/workflows/all``: with revisions and events, zero-based pages (an end date
         without a time means the whole day)."""
         start = parse_time(start_date, "startDate") if start_date else None
@@ -126,7 +133,7 @@ class Admin:
                   if (not name or name.lower() in wf["name"].lower())
                   and (not subscription_id or users.get(wf["ownerId"], {}).get("subscriptionId") == subscription_id)
                   and self._changed_between(wf, start, end, use_events)]
-        return paged([self._all_view(wf) for wf in chosen], page, page_size, zero_based=True)
+        return paged([self._all_view(wf, v2) for wf in chosen], page, page_size, zero_based=True)
 
     def last_jobs(self, actor: Actor, *, app_ids: str | None = None, include_messages: bool | None = None) -> list:
         """``GET /admin/v1/workflows/jobs``: the newest job of each workflow (of those named)."""
@@ -165,7 +172,7 @@ class Admin:
         for field, value in (("name", name), ("owner", owner)):
             if not value:
                 raise Invalid.required(field)
-        found = next((u for u in self.store.users.values() if u["email"].lower() == owner.lower()), None)
+        found = next(iter(self.store.users.with_email(owner)), None)
         if found is None:
             raise Invalid.field("owner", f"No user with the email '{owner}' exists on this Server.")
         settings = {"isPublic": is_public, "workerTag": worker_tag or "", "othersMayDownload": can_download,
@@ -216,18 +223,30 @@ class Admin:
         chosen = [u for u in self.store.users.values() if not subscription_id or u["subscriptionId"] == subscription_id]
         return self._page([self._user(u, v2) for u in chosen], page, page_size)
 
+    def _permissions(self, p: Record) -> Record:
+        """A member's permissions: the V3 shape, or (a quirk of real Servers) the Admin V1 shape."""
+        if not self.store.realism("admin_v1_collection_permissions"):
+            return {"collection": p}
+        return {"collection": {"isAdmin": bool(p.get("isAdmin"))},
+                "applications": {"canAdd": bool(p.get("canAddAssets")), "canRemove": bool(p.get("canRemoveAssets")),
+                                 "canUpdate": bool(p.get("canUpdateAssets"))},
+                "users": {"canAdd": bool(p.get("canAddUsers")), "canRemove": bool(p.get("canRemoveUsers"))}}
+
     def collections(self, actor: Actor, *, page: Any = None, page_size: Any = None) -> list[Record]:
         def member(uid: str, m: Record) -> Record:
             return {"userId": uid, "dateAdded": m["dateAdded"], "addedById": m["addedBy"],
-                    "expirationDate": m["expirationDate"], "permissions": {"collection": m["permissions"]}}
+                    "expirationDate": m["expirationDate"], "permissions": self._permissions(m["permissions"])}
 
         views = [{"collectionId": c["id"], "name": c["name"], "ownerId": c["ownerId"], "dateAdded": c["dateAdded"],
                   "apps": [{"appId": w} for w in c["workflowIds"]],
                   "schedules": [{"scheduleId": s} for s in c["scheduleIds"]], "insights": [],
                   "users": [member(uid, m) for uid, m in c["users"].items()], "subscriptions": [],
-                  "userGroups": [{"userGroupId": g, "permissions": {"collection": m["permissions"]}}
+                  "userGroups": [{"userGroupId": g, "permissions": self._permissions(m["permissions"])}
                                  for g, m in c["groups"].items()], "id": c["id"]}
                  for c in self.store.collections.values()]
+        if self.store.realism("admin_v1_collection_permissions"):
+            for view in views:
+                view["optOutUsers"] = []
         return self._page(views, page, page_size)
 
     def _schedule(self, s: Record) -> Record:
@@ -246,9 +265,25 @@ class Admin:
                 "credential": {"credentialId": s["credentialId"], "username": "", "source": ""},
                 "creationTime": s["creationTime"], "lastRunTime": s["lastRunTime"] or "",
                 "nextRunTime": v3["runDateTime"], "state": s["state"], "runCount": s["runCount"],
-                "iteration": v3["iteration"], "frequency": v3.get("frequency", ""), "timezone": s["timeZone"],
+                "iteration": self._iteration(s["iteration"], v3["iteration"]), "frequency": v3.get("frequency", ""),
+                "timezone": s["timeZone"],
                 "lastError": s["lastError"], "cpuName": "", "lastModifiedId": s["lastModifiedId"],
                 "lastModifiedDate": s["lastModifiedDate"]}
+
+    def _iteration(self, stored: Record, v3: Record) -> Record:
+        """A schedule's iteration: ``{startTime, endTime}``, or (a quirk of real Servers) the Admin V1 shape."""
+        if not self.store.realism("admin_v1_schedule_iteration"):
+            return v3
+        kind = stored.get("iterationType") or "Once"
+        hourly = stored.get("hourlyContract") or {}
+        monthly = stored.get("monthlyContract") or {}
+        weekly = stored.get("weeklyContract") or {}
+        custom = stored.get("customContract") or {}
+        days = list(weekly.get("daysOfWeek") or custom.get("daysOfMonth") or [])
+        return {"__type": f"{kind}Iteration:#AlteryxGallery.Scheduling", "day": monthly.get("dayOfMonth") or 0,
+                "days": days, "hours": hourly.get("hours") or 0, "minutes": hourly.get("minutes") or 0,
+                "startTime": v3.get("startTime"), "endTime": v3.get("endTime"),
+                "weekday": monthly.get("dayOfWeek") or ""}
 
     def schedules_list(self, actor: Actor, *, page: Any = None, page_size: Any = None) -> list[Record]:
         return self._page([self._schedule(s) for s in self.store.schedules.values()], page, page_size)
@@ -257,6 +292,10 @@ class Admin:
         """``GET /admin/v1/subscriptions`` (member passes) and ``/admin/v2/subscriptions`` (default credential)."""
         views = []
         for s in self.store.subscriptions.values():
+            if v2 and self.store.realism("admin_v2_subscription_fields"):
+                views.append({"active": s["active"], "defaultWorkerTag": s.get("defaultWorkerTag") or "",
+                              "expirationDate": s["expirationDate"], "id": s["id"], "name": s["name"]})
+                continue
             if v2:
                 views.append({"active": s["active"], "expirationDate": s["expirationDate"], "name": s["name"],
                               "defaultWorkflowCredentialId": s["credentialId"], "id": s["id"]})
@@ -273,7 +312,7 @@ class Admin:
         """``GET /admin/v1/auditlog``: one entity type's events, paged (paging required)."""
         if not entity:
             raise Invalid.required("entity")
-        events = [e for e in self.store.audit if e["entity"].lower() == entity.lower()]
+        events = self.store.audit_of(entity)
         return [dict(e, timestamp=iso(e["timestamp"])) for e in self._page(events, page, page_size, required=True)]
 
     def schedule_forecast(self, actor: Actor, *, after_date: str | None = None,

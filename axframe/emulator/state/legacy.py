@@ -63,12 +63,18 @@ class Legacy:
                 "copyright": d["copyright"], "url": d["url"], "urlText": d["urlText"],
                 "outputMessage": d["outputMessage"], "noOutputFilesMessage": d["noOutputFilesMessage"]}
 
+    def package_type(self, name: str) -> Any:
+        """A workflow's packageType: its name, or (a quirk of real Servers) an integer, 0 App, 1 Module, 2 Macro."""
+        if self.store.realism("package_type_integer"):
+            return _PACKAGE_TYPES.get(name, 0)
+        return name
+
     def workflow_view(self, wf: Record) -> Record:
         """A workflow as the V1 APIs show it (``WorkflowApiView``)."""
         version = self.workflows.published(wf)
         owner = self.store.users.get(wf["ownerId"], {})
         return {"id": wf["id"], "subscriptionId": owner.get("subscriptionId", ""), "public": wf["isPublic"],
-                "runDisabled": version["runDisabled"], "packageType": version["packageWorkflowType"],
+                "runDisabled": version["runDisabled"], "packageType": self.package_type(version["packageWorkflowType"]),
                 "uploadDate": version["uploadDate"], "fileName": version["details"]["fileName"],
                 "metaInfo": self._meta(version), "isChained": False, "version": version["versionNumber"],
                 "runCount": wf["runCount"], "workerTag": wf["workerTag"], "isE2": False}

@@ -35,6 +35,11 @@ _USER_AUDITED = ("firstName", "lastName", "email", "role", "defaultWorkerTag", "
                  "language", "subscriptionId")
 
 
+WINDOWS_NO_CREATE = ("Users cannot be created through the API on a Server that uses Windows authentication; "
+                     "they are added from Active Directory when they first sign in.")
+WINDOWS_NO_PASSWORD = "Passwords of a Server that uses Windows authentication are managed in Active Directory."
+
+
 @dataclass(frozen=True)
 class UserSettings:
     """A user's settings and permissions as a create or update sends them (``None``: not sent)."""
@@ -93,6 +98,27 @@ class People:
         store.record("User", user["id"], "Insert", actor, None, _snapshot(user, _USER_AUDITED))
         return user
 
+    # ------------------------------------------------------- Windows authentication
+    def _new_sid(self) -> str:
+        rng = self.store.rng
+        return f"S-1-5-21-{rng.randrange(10**9, 4 * 10**9)}-{rng.randrange(10**9, 4 * 10**9)}-" \
+               f"{rng.randrange(10**9, 4 * 10**9)}-{rng.randrange(1000, 100000)}"
+
+    def from_directory(self) -> None:
+        """Make every user a directory account (an Active Directory SID), as on a Windows-auth Server."""
+        for user in list(self.store.users.values()):
+            if not user.get("sId"):
+                user["sId"] = self._new_sid()
+
+    def directory_sign_in(self, email: str, first_name: str, last_name: str) -> Record:
+        """A directory account signs in for the first time: the Server adds it as a user (role Evaluated,
+        the Server's default), or finds the user it already is."""
+        found = self.store.users.with_email(email)
+        if found:
+            return found[0]
+        return self.add_user({"firstName": first_name, "lastName": last_name, "email": email, "role": "Evaluated",
+                              "sId": self._new_sid()}, None)
+
     def user_view(self, user: Record) -> Record:
         full = dict(user, sharedCredentialIds=self.credentials.shared_with(user["id"]),
                     dataConnectionIds=[c["id"] for c in self.store.data_connections.values()
@@ -100,8 +126,7 @@ class People:
         return project(full, "UserView")
 
     def _email_free(self, email: str, except_id: str | None = None) -> None:
-        lowered = email.lower()
-        if any(u["email"].lower() == lowered and u["id"] != except_id for u in self.store.users.values()):
+        if any(u["id"] != except_id for u in self.store.users.with_email(email)):
             raise Invalid.field("email", f"A user with the email '{email}' already exists.")
 
     def _credential(self, credential_id: str | None) -> None:
@@ -110,7 +135,12 @@ class People:
 
     def create_user(self, actor: Actor, *, first_name: str, last_name: str, email: str, role: str | None = None,
                     settings: UserSettings) -> Created:
-        """``POST /v3/users``: emails are unique (any letter case); the role defaults to Evaluated."""
+        """``POST /v3/users``: emails are unique (any letter case); the role defaults to Evaluated.
+
+        Refused (400) on a Windows-authentication Server, whose users come from the directory.
+        """
+        if self.store.auth_mode == "windows":
+            raise Refused(WINDOWS_NO_CREATE)
         self._email_free(email)
         self._credential(settings.default_credential_id)
         fields = dict(wire(settings), firstName=first_name, lastName=last_name, email=email,
@@ -160,6 +190,7 @@ class People:
             # an empty id means "none", as the Server stores it (no false audit change from null to "")
             changes["defaultCredentialId"] = None
         user.update(changes, role=role, firstName=first_name, lastName=last_name, email=email)
+        self.store.users.reindex(user_id)
         if user["isApiEnabled"] and not user.get("apiKey"):
             user["apiKey"], user["apiSecret"] = self.store.new_secret(16), self.store.new_secret(32)
         self.store.record("User", user_id, "Update", actor, before, _snapshot(user, _USER_AUDITED))
@@ -239,7 +270,9 @@ class People:
         return removed
 
     def reset_password(self, actor: Actor, user_id: str) -> None:
-        """``POST /v3/users/{id}/passwordReset``: counted as an email sent."""
+        """``POST /v3/users/{id}/passwordReset``: counted as an email sent (refused under Windows authentication)."""
+        if self.store.auth_mode == "windows":
+            raise Refused(WINDOWS_NO_PASSWORD)
         if not self.store.user(user_id)["isActive"]:
             raise Refused("The user is not active.")
         self.store.counters["password_reset_emails"] += 1

@@ -14,13 +14,88 @@ import uuid
 from collections import Counter
 from typing import Any
 
+from .versions import Surface, surface
 from .actor import Actor
 from .core import Clock, Invalid, NotFound, Record, iso
+from .realism import Realism
 
-__all__ = ["Store", "PAGING_MODES"]
+__all__ = ["Store", "PAGING_MODES", "UserTable"]
 
 # How the paged Admin listings count ``page`` (docs/emulator.md).
 PAGING_MODES = ("one-based", "zero-based", "one-based-lenient")
+
+
+class UserTable(dict[str, Record]):
+    """The users table: a dict of records by id, with an index of emails (any letter case) kept in step.
+
+    Every write to the table itself updates the index; a change of a stored record's email in place is
+    followed by :meth:`reindex` (``People.update_user`` does).  A lookup checks what the index gives, so a
+    record changed behind its back is never reported under an email it no longer has.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self._by_email: dict[str, set[str]] = {}
+        self._indexed: dict[str, str] = {}  # id -> the email it is indexed under
+        self.update(*args, **kwargs)
+
+    def _index(self, user_id: str, record: Record) -> None:
+        self._unindex(user_id)
+        email = str(record.get("email") or "").lower()
+        self._by_email.setdefault(email, set()).add(user_id)
+        self._indexed[user_id] = email
+
+    def _unindex(self, user_id: str) -> None:
+        email = self._indexed.pop(user_id, None)
+        if email is not None:
+            ids = self._by_email.get(email)
+            if ids is not None:
+                ids.discard(user_id)
+                if not ids:
+                    del self._by_email[email]
+
+    def __setitem__(self, user_id: str, record: Record) -> None:
+        super().__setitem__(user_id, record)
+        self._index(user_id, record)
+
+    def __delitem__(self, user_id: str) -> None:
+        super().__delitem__(user_id)
+        self._unindex(user_id)
+
+    def pop(self, user_id: str, *default: Any) -> Any:  # type: ignore[override]
+        found = super().pop(user_id, *default)
+        self._unindex(user_id)
+        return found
+
+    def popitem(self) -> tuple[str, Record]:
+        user_id, record = super().popitem()
+        self._unindex(user_id)
+        return user_id, record
+
+    def setdefault(self, user_id: str, record: Record) -> Record:  # type: ignore[override]
+        if user_id not in self:
+            self[user_id] = record
+        return self[user_id]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for user_id, record in dict(*args, **kwargs).items():
+            self[user_id] = record
+
+    def clear(self) -> None:
+        super().clear()
+        self._by_email.clear()
+        self._indexed.clear()
+
+    def reindex(self, user_id: str) -> None:
+        """Index a stored record again after its email changed in place."""
+        if user_id in self:
+            self._index(user_id, self[user_id])
+
+    def with_email(self, email: str) -> list[Record]:
+        """The records whose email is *email* in any letter case: O(1), not a scan of the table."""
+        lowered = email.lower()
+        return [self[i] for i in list(self._by_email.get(lowered, ())) if i in self
+                and str(self[i].get("email") or "").lower() == lowered]
 
 
 class Store:
@@ -38,11 +113,15 @@ class Store:
         self.token_forms = {"basic", "form"}  # which client-credential forms the token endpoint accepts
         self.admin_paging = "one-based"  # one of PAGING_MODES
         self.oauth1_transports = frozenset({"header", "query"})  # where /gallery/api/ takes the signature
+        self.surface: Surface = surface(None)  # the release served (operations, fields, role gates)
+        self.realism = Realism()  # which quirks of real answers are on (none: the tidy answers)
+        self.nodes = 1  # Server nodes behind one address; a token works only on the node that issued it
+        self.auth_mode = "builtin"  # or "windows": users come from the directory
         self._counter = self.rng.randrange(1 << 24)
         self._machine = self.rng.getrandbits(40)
         # tables
         self.subscriptions: dict[str, Record] = {}
-        self.users: dict[str, Record] = {}
+        self.users: UserTable = UserTable()
         self.groups: dict[str, Record] = {}
         self.collections: dict[str, Record] = {}
         self.workflows: dict[str, Record] = {}
@@ -56,6 +135,9 @@ class Store:
         self.insights: dict[str, Record] = {}
         self.usage_events: list[Record] = []
         self.audit: list[Record] = []
+        self._audit_by_entity: dict[str, list[Record]] = {}  # lower-cased entity -> its events, in order
+        self._audit_indexed = 0  # how many events of self.audit the index holds
+        self._audit_last: Record | None = None  # the last event indexed (to notice a replaced log)
         self.tokens: dict[str, Record] = {}
         self.counters: Counter[str] = Counter()
 
@@ -144,6 +226,22 @@ class Store:
             "oldValues": json.dumps(old, sort_keys=True, default=str) if old else "",
             "newValues": json.dumps(new, sort_keys=True, default=str) if new else "",
         })
+
+    def audit_of(self, entity: str) -> list[Record]:
+        """One entity type's events in order (any letter case), from an index grown with the log.
+
+        Reading a page costs the page, not the whole log: the index takes each new event once.  An audit
+        log changed other than by appending (a test replacing it) is indexed again from the start.
+        """
+        audit = self.audit
+        if self._audit_indexed > len(audit) or (self._audit_indexed and audit[self._audit_indexed - 1]
+                                               is not self._audit_last):
+            self._audit_by_entity, self._audit_indexed = {}, 0
+        for event in audit[self._audit_indexed:]:
+            self._audit_by_entity.setdefault(str(event["entity"]).lower(), []).append(event)
+        self._audit_indexed = len(audit)
+        self._audit_last = audit[-1] if audit else None
+        return self._audit_by_entity.get(entity.lower(), [])
 
     def counts(self) -> dict[str, int]:
         """How many records of each kind exist."""
