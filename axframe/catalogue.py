@@ -518,15 +518,18 @@ _WORKFLOW_ALL_FIELDS = (
     "creator.subscription.id", "creator.subscription.name", "subscription.id", "subscription.name", "events",
     "runDisabled", "isPublic", "dateMadePublic", "isDeleted", "runCount", "iconId", "workerTag", "isReadyForMigration",
 )
+# The Admin listings' fields as real Servers answer them (real-server-evidence.md, medium): collections with
+# optOutUsers (and members' permissions in the Admin V1 shape), schedules' iteration in its Admin V1 shape.
 _COLLECTION_FIELDS = ("collectionId", "name", "ownerId", "dateAdded", "apps", "schedules", "insights", "users",
-                      "subscriptions", "userGroups", "id")
+                      "subscriptions", "userGroups", "id", "optOutUsers")
 _SCHEDULE_FIELDS = (
     "canEdit", "id", "application.canExecute", "application.amp", "application.id", "application.revisionId",
     "application.name", "application.iconId", "owner.id", "owner.role", "owner.firstName", "owner.lastName",
     "owner.email", "owner.sortName", "owner.isActive", "owner.credentialWorkFlowCount", "name", "comment",
     "enabled", "priority", "workerTag", "status", "credential.credentialId", "credential.username",
-    "credential.source", "creationTime", "lastRunTime", "nextRunTime", "state", "runCount", "iteration.startTime",
-    "frequency", "timezone", "lastError", "cpuName", "lastModifiedId", "lastModifiedDate",
+    "credential.source", "creationTime", "lastRunTime", "nextRunTime", "state", "runCount", "iteration.__type", "iteration.day",
+    "iteration.days", "iteration.hours", "iteration.minutes", "iteration.startTime", "iteration.endTime",
+    "iteration.weekday", "frequency", "timezone", "lastError", "cpuName", "lastModifiedId", "lastModifiedDate",
 )
 _SUBSCRIPTION_FIELDS = (
     "active", "expirationDate", "memberPassesPurchased", "memberPassesUsed", "name", "primaryContactInfo.name",
@@ -649,8 +652,7 @@ _LEGACY = [
     Endpoint("admin_v2.subscriptions", None, "GET", "/admin/v2/subscriptions", "get",
              "Subscriptions (studios), paged (page is one-based).", "admin_v2",
              params=_PAGES, curator_only=True,
-             paging=Paging("v2.subscriptions", None, ("active", "expirationDate", "name", "defaultWorkflowCredentialId",
-                                                      "id"))),
+             paging=Paging("v2.subscriptions", None, ("active", "defaultWorkerTag", "expirationDate", "id", "name"))),
     Endpoint("admin_v2.users", None, "GET", "/admin/v2/users", "get",
              "Users with roles, optionally of one subscription, paged (page is one-based).", "admin_v2",
              params=(_q("subscriptionId"),) + _PAGES, curator_only=True,

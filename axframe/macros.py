@@ -95,6 +95,9 @@ def run_action(conn: Connection, action: "str | catalogue.Endpoint", frame: Any 
     if frame is None:
         frame = pd.DataFrame({frames.RECORD_ID: [1]})
     df = frames.prepare_input(frame)
+    missing = None if dry_run else conn.not_available(endpoint)
+    if missing is not None:  # this Server has no such operation: every row fails, nothing is sent
+        return _refused_all(conn, endpoint, df, missing, options, started)
     # names instead of ids: a dry run sends nothing, so it shows the names where the ids will go
     df, unnamed = resolve(None if dry_run else Names(conn), endpoint, df, placeholder=dry_run)
     body_columns = frames.contract_columns_for(endpoint, list(df.columns), contract_columns)
@@ -120,6 +123,18 @@ def run_action(conn: Connection, action: "str | catalogue.Endpoint", frame: Any 
                 fingerprint(one.call) if journaled else "")
             for pos, one in planned.items()]
     result, _ = run_rows(conn, df, rows, refused, spec=DOWNLOAD if endpoint.binary else MACRO,
+                         summary=Summary(endpoint.name), options=options, action=endpoint.name, started=started)
+    return result
+
+
+def _refused_all(conn: Connection, endpoint: catalogue.Endpoint, df: pd.DataFrame, why: str, options: RunOptions,
+                 started: float) -> Result:
+    """Every row a failure ``NotAvailable`` saying why, nothing sent (bad RecordIDs keep their own errors)."""
+    refused = {pos: Ending.refused(p.error_type, p.error)
+               for pos, p in frames.record_id_problems(df[frames.RECORD_ID]).items()}
+    for pos in range(len(df)):
+        refused.setdefault(pos, Ending.refused(ErrorType.NOT_AVAILABLE, why))
+    result, _ = run_rows(conn, df, [], refused, spec=DOWNLOAD if endpoint.binary else MACRO,
                          summary=Summary(endpoint.name), options=options, action=endpoint.name, started=started)
     return result
 
@@ -165,7 +180,7 @@ def call_program(endpoint: catalogue.Endpoint, plan: frames.Planned, key: str, t
     if not outcome.ok:
         return Ending.failed(outcome.error_type or ErrorType.HTTP_ERROR, outcome.error or f"status {outcome.status}",
                              status=outcome.status, response=scrub(outcome.text),
-                             sent=outcome.error_type != ErrorType.CONNECTION)
+                             sent=outcome.error_type not in (ErrorType.CONNECTION, ErrorType.NOT_AVAILABLE))
     if outcome.content is not None and target is not None:
         try:
             path = _save(target, key, call, outcome)

@@ -423,10 +423,13 @@ class _Migration:
                 return before["target"]
             return None
         listing = yield from read(self.target, "workflows.list", {"view": "Full"})
-        if listing.ok:
-            for view in listing.value() or []:
-                if isinstance(view, dict) and view.get("sourceAppId") == wid:
-                    return view.get("id")
+        views = [v for v in listing.value() or [] if isinstance(v, dict)] if listing.ok else []
+        for view in views:
+            if "sourceAppId" not in view:  # this Server lists no sourceAppId: its detail view shows it
+                detail = yield from read(self.target, "workflows.get", {"workflowId": view.get("id")})
+                view = detail.value() if detail.ok and isinstance(detail.value(), dict) else view
+            if view.get("sourceAppId") == wid:
+                return view.get("id")
         return None
 
     def _finish(self, spec: _Spec, info: SourceWorkflow, target_id: str, action: str, done: str, credential: str,

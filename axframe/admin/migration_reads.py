@@ -153,6 +153,15 @@ class MigrationReads:
             if not outcome.ok:
                 return outcome
             views = [v for v in outcome.value() or [] if isinstance(v, dict)]
+            if views and not any("sourceAppId" in v for v in views):
+                # some Servers list no sourceAppId at all: the detail views have it (one read per workflow, once)
+                details = []
+                for view in views:
+                    detail = yield from read(self.target, "workflows.get", {"workflowId": view.get("id")})
+                    if not detail.ok:
+                        return detail
+                    details.append(detail.value() if isinstance(detail.value(), dict) else view)
+                views = details
             return ({v["sourceAppId"]: v.get("id") for v in views if v.get("sourceAppId")},
                     {v.get("id") for v in views}, views)
 

@@ -27,6 +27,7 @@ from .auth import LET_THROUGH, MaskedOAuth1, TokenAuth, oauth1_auth
 from .call import Call, Outcome
 from .limits import DEFAULT_MAX_BYTES_IN_FLIGHT, Budget, late, read_bounded, watch
 from .secrets import hold_secrets, install_log_filter, mask, redact
+from .server import ServerInfo
 from .transport import Sender, WSGIApp, answer_text, classify, make_session, mount_wsgi, redirect_refusal
 
 __all__ = ["Connection", "authenticate", "normalise_base_url", "load_env_file", "describe_refusal"]
@@ -37,6 +38,7 @@ ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET = "AXFRAME_BASE_URL", "AXFRAME_CL
 ENV_CA_BUNDLE = "AXFRAME_CA_BUNDLE"
 DEFAULT_TIMEOUT = (10.0, 300.0)
 DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024 * 1024  # one answer (a listing, a download) held in memory
+_MAX_DOCUMENT = 64 * 1024 * 1024  # the Server's Swagger document (ours is about 1 MB)
 DEFAULT_ANSWER_DEADLINE = 3600.0  # seconds to receive one whole answer, however slowly it trickles
 DEFAULT_WORKERS = 8
 TOKEN_DEADLINE = 120.0  # seconds for a whole token answer (a few hundred bytes), at most answer_deadline
@@ -202,6 +204,7 @@ class Connection:
         if isinstance(self.auth, TokenAuth):
             self.auth.forget_when_gone(self)  # a connection dropped without being closed
         self.gate: Any = None  # an adaptive concurrency controller, set by bulk runs with max_workers="auto"
+        self.server = ServerInfo()  # what this connection has learned of its Server (client/server.py)
         self.stats = {"calls": 0, "retries": 0, "reauthentications": 0}
         self._stats_lock = threading.Lock()
 
@@ -265,6 +268,32 @@ class Connection:
         kw.setdefault("allow_redirects", False)
         return self.session.request(method, self.url(path), **kw)
 
+    def learn_server(self) -> ServerInfo:
+        """What the Server serves, from its own Swagger document: asked once per connection, then kept."""
+        return self.server.learn(self._read_document)
+
+    def _read_document(self, path: str) -> Any:
+        """A JSON document the Server serves at *path*, or None (any failure: it has none there)."""
+        try:
+            with watch(self.answer_deadline):
+                response = self.session.get(self.url(path), timeout=self.timeout, allow_redirects=False,
+                                            stream=True)
+                if response.status_code != 200:
+                    response.close()
+                    return None
+                read_bounded(response, min(self.max_answer_bytes, _MAX_DOCUMENT), self.answer_deadline)
+            return json.loads(response.content)
+        except (requests.RequestException, AnswerRefused, ValueError):
+            return None
+
+    def not_available(self, endpoint: Endpoint | None) -> str | None:
+        """Why *endpoint* cannot be sent to this Server (asking its document first when not every Server has it)."""
+        if endpoint is None or endpoint.legacy and self.legacy:
+            return None
+        if endpoint.newer and not self.legacy:
+            self.learn_server()
+        return self.server.why_not(endpoint) if self.server.lacks(endpoint) else None
+
     def _count(self, key: str, n: int = 1) -> None:
         with self._stats_lock:
             self.stats[key] += n
@@ -272,6 +301,9 @@ class Connection:
     # ------------------------------------------------------------------- send
     def send(self, call: Call) -> Outcome:
         """Send *call*, retrying what is safe to retry; never raises for the Server's doing."""
+        missing = self.not_available(call.endpoint)
+        if missing is not None:  # this Server has no such operation: nothing is sent
+            return Outcome(None, error_type=ErrorType.NOT_AVAILABLE, error=missing)
         tries = _Tries(self._clock())
         while True:
             tries.attempt += 1
@@ -376,6 +408,9 @@ class Connection:
             return tries.end(self._success(call, response), self._clock())
         outcome = Outcome(status, text=answer_text(response), headers=response.headers,
                           error_type=ErrorType.for_status(status))
+        if call.endpoint is not None and self.server.saw_unknown_route(call.endpoint, status, outcome.text):
+            outcome.error_type, outcome.error = ErrorType.NOT_AVAILABLE, self.server.why_not(call.endpoint)
+            return tries.end(outcome, self._clock())
         outcome.error = redirect_refusal(status, response.headers.get("Location")) if 300 <= status < 400 \
             else describe_refusal(status, outcome.text, call, tries.attempt)
         if status == 401 and isinstance(self.auth, TokenAuth) and self.auth.never_accepted(tries.last_token) \

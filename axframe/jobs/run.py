@@ -185,6 +185,9 @@ def _cancel(conn: Connection, job_id: str) -> Call | Outcome:
     if conn.legacy:
         return Outcome(None, error_type=ErrorType.NOT_AVAILABLE,
                        error="cancelling (DELETE /v3/jobs/{jobId}) is not available on the legacy OAuth1 API")
+    missing = conn.not_available(endpoint)  # an older Server cannot cancel a job through V3
+    if missing is not None:
+        return Outcome(None, error_type=ErrorType.NOT_AVAILABLE, error=missing)
     return Call("DELETE", endpoint_path(conn, endpoint, jobId=job_id), endpoint)
 
 

@@ -121,6 +121,20 @@ def test_the_source_id_match_comes_first(source, target, src, tgt, tmp_path, exi
     assert len(target.state.workflows[migrated]["versions"]) == 2 and len(named(target)) == 2
 
 
+def test_a_target_that_lists_no_source_id_is_matched_by_its_detail_views(source, target, src, tgt, tmp_path):
+    target.set_quirks(list_without_source_app_id=True)  # as some real Servers answer GET /v3/workflows
+    first, failure = migrate(src, tgt, sales(source))
+    assert failure.empty and first.loc[0, "Action"] == "created"
+    listed = tgt.request("GET", "/v3/workflows", params={"view": "Full"}).json()
+    assert listed and not any("sourceAppId" in v for v in listed)
+    by_hand(target, tgt, tmp_path)  # two of the owner's workflows are named alike: only the source id can tell
+    again, failure = migrate(src, tgt, sales(source))
+    assert failure.empty, failure.to_dict("records")
+    assert again.loc[0, "Action"] == "new version" and again.loc[0, "TargetWorkflowId"] == first.loc[0,
+                                                                                                   "TargetWorkflowId"]
+    assert len(named(target)) == 2
+
+
 def test_an_unknown_existing_value_raises_before_anything_is_sent(source, target, src, tgt):
     with pytest.raises(ax.ConfigurationError, match="existing must be 'fail', 'version' or 'copy'"):
         migrate(src, tgt, sales(source), existing="overwrite")

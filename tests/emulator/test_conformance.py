@@ -137,7 +137,9 @@ def prepare(server, api) -> dict:
     server.advance(5)
     assert api.get(f"/v3/jobs/{job['id']}").json()["status"] == "Completed"
     ids["job"] = job["id"]
-    ids["queued_job"] = api.post(f"/v3/workflows/{ids['workflow:sales']}/jobs", json={}).json()["id"]
+    with server.state.lock:  # a job that cannot end before the cancel reaches it, however loaded the machine
+        server.state.workflows[ids["workflow:refresh"]]["behaviour"] = {"runSeconds": 3600}
+    ids["queued_job"] = api.post(f"/v3/workflows/{ids['workflow:refresh']}/jobs", json={}).json()["id"]
     ids["rule"] = api.post("/v3/dcm/admin/connectionhandlingrules", json={"sourceConnectionId": "x"}).json()["id"]
     api.post(f"/v3/usergroups/{ids['group:analysts']}/activedirectorygroups", json="S-1-5-21-9")
     ids["connectionId"] = server.state.dcm_connections[ids["dcm:snow"]]["connectionId"]

@@ -124,7 +124,10 @@ def match_job_status_and_disposition(server: Emulator, api: Api) -> None:
     server.advance(60)
     done = api.get(f"/v3/jobs/{job['id']}").json()
     assert (done["status"], done["disposition"]) == ("Completed", "Success")
-    waiting = _run(server, api, _ids(server)["workflow:sales"])  # cancelled before it can finish
+    refresh = _ids(server)["workflow:refresh"]
+    with server.state.lock:  # a job that cannot end before the cancel reaches it, however loaded the machine
+        server.state.workflows[refresh]["behaviour"] = {"runSeconds": 3600}
+    waiting = _run(server, api, refresh)  # cancelled before it can finish
     assert api.delete(f"/v3/jobs/{waiting['id']}").status_code == 200
     assert api.get(f"/v3/jobs/{waiting['id']}").json()["status"] == "Cancelled"
 

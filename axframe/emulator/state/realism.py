@@ -34,7 +34,7 @@ QUIRKS: dict[str, Quirk] = {q.name: q for q in (
     Quirk("date_fractions", "date-times drop trailing zeros of their fraction, and a zero fraction entirely "
           "(2014-03-10T14:18:35Z beside 2014-03-10T14:18:25.603Z)", "date-time fractions (high)", True),
     Quirk("list_without_source_app_id", "GET /v3/workflows items have no sourceAppId property at all",
-          "GET /v3/workflows items (high)", False),
+          "GET /v3/workflows items (high)", True),
     Quirk("published_version_zero", "GET /v3/workflows items carry publishedVersionNumber 0 (the detail view "
           "carries the real number)", "publishedVersionNumber (medium)", True),
     Quirk("package_type_integer", "V1 and Admin V1/V2 workflow views carry packageType as an integer: "
@@ -46,14 +46,14 @@ QUIRKS: dict[str, Quirk] = {q.name: q for q in (
           "legacy answers (medium)", True),
     Quirk("admin_v1_collection_permissions", "Admin V1 collections carry permissions in the Admin V1 shape: "
           "collection.isAdmin, applications.{canAdd,canRemove,canUpdate}, users.{canAdd,canRemove}, "
-          "optOutUsers", "Admin V1 collection permissions (medium)", False),
+          "optOutUsers", "Admin V1 collection permissions (medium)", True),
     Quirk("admin_v1_schedule_iteration", "Admin V1 schedules carry iteration as "
           "{__type, day, days, hours, minutes, startTime, endTime, weekday}",
-          "Admin V1 schedule iteration (medium)", False),
+          "Admin V1 schedule iteration (medium)", True),
     Quirk("admin_v2_author_case", "Admin V2 workflows/all authors carry subscription.Id and .Name, capitalised",
           "Admin V2 workflows/all author subscription (medium)", True),
     Quirk("admin_v2_subscription_fields", "Admin V2 subscriptions carry defaultWorkerTag and no "
-          "defaultWorkflowCredentialId", "Admin V2 subscriptions (medium)", False),
+          "defaultWorkflowCredentialId", "Admin V2 subscriptions (medium)", True),
 )}
 
 
