@@ -624,9 +624,18 @@ def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:
         sentence += f": {detail}"
     if status == 401 and call.endpoint is not None:
         sentence += _role_needed(call.endpoint)
+    if status == 400 and call.endpoint is not None and call.endpoint.name == "users.create" and \
+            "windows authentication" in detail.lower():
+        sentence += WINDOWS_USERS
     if status in retrying.RETRY_STATUSES:
         sentence += f" (after {attempts} attempt{'s' * (attempts > 1)})"
     return redact(sentence)
+
+
+WINDOWS_USERS = (". On a Server that uses Windows authentication, people come from Active Directory: each has an "
+                 "account once they first sign in. To give people access ahead of that, link their AD group to a "
+                 "user group (usergroups.add_ad_group) and give the group its role and collections; after they "
+                 "sign in, users.update changes a role")
 
 
 def _role_needed(endpoint: Endpoint) -> str:

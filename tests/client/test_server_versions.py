@@ -123,3 +123,16 @@ def test_a_viewers_rehearsal_of_v1_calls_fails_as_on_a_real_server_naming_the_ro
                                                  "Region": ["West"]}), api="v1", poll_interval=(0.02, 0.1))
         assert jobs.failure.loc[0, "ErrorType"] == "Unauthorized" and "Artisan" in jobs.failure.loc[0, "Error"]
         assert ax.get(viewer, "workflows.list").failure.empty  # V3 is open to a Viewer
+
+
+def test_on_a_windows_authentication_server_each_user_row_says_the_path_that_works():
+    with Emulator(auth="windows") as windows, ax.authenticate(windows.url, *windows.curator) as conn:
+        success, failure = ax.create(conn, "users.create", pd.DataFrame({
+            "RecordID": [1, 2], "firstName": ["Ann", "Bo"], "lastName": ["Lee", "Ng"],
+            "email": ["ann.lee@example.com", "bo.ng@example.com"], "role": ["Viewer", "Member"]}))
+        assert success.empty and list(failure["ErrorType"]) == ["BadRequest", "BadRequest"]
+        assert failure["Error"].str.contains("Windows authentication").all()
+        assert failure["Error"].str.contains("usergroups.add_ad_group").all()
+        groups = ax.post(conn, "usergroups.add_ad_group", pd.DataFrame({
+            "RecordID": [1], "group": ["Report Viewers"], "contract": ['"S-1-5-21-1004336348-1177238915-682003330-512"']}))
+        assert groups.failure.empty, groups.failure[["ErrorType", "Error"]].to_dict("records")
