@@ -34,10 +34,18 @@ holds it (``fcntl`` on Linux and macOS, ``msvcrt`` on Windows, on a
 ``.lock`` file beside it); a second run gets a :class:`JournalError` naming the
 process that holds it.  The lock goes with the process, however it ends.
 
-Every line is flushed to the operating system as it is written, so a killed
-process loses nothing; lines are also forced to disk (``fsync``) at most every
-0.2 s and when the journal closes, so a power cut loses at most the last
-fraction of a second.  A half-written last line is ignored.
+Every line is handed to the operating system as it is written, so a killed
+process loses nothing it was told: a step's intent, its answer and a fact are
+written before :meth:`Journal.write` returns (so an intent is in the file
+before its step goes out); a finished row's line is written at once too, by
+this thread or by the one writing at that moment, without waiting for it.
+Lines are encoded outside any lock, and threads that write at the same time
+share one ``write`` (group commit): one short critical section appends a line,
+one writer at a time hands the lines gathered so far to the operating system.
+Lines are also forced to disk (``fsync``) at most every 0.2 s, by the thread
+that wrote last but outside the writers' lock, and when the journal closes, so
+a power cut loses at most the last fraction of a second.  A half-written last
+line is ignored.
 """
 
 from __future__ import annotations
@@ -114,8 +122,14 @@ class Journal:
     def __init__(self, path: str | os.PathLike, action: str | None = None):
         self.path = Path(path)
         self.action = action
-        self._lock = threading.Lock()
-        self._handle: IO[str] | None = None
+        self._queue = threading.Lock()  # the short critical section: a line joins the queue
+        self._writer = threading.Lock()  # one thread at a time hands the queue to the operating system
+        self._syncing = threading.Lock()  # one fsync at a time, outside the writer's lock
+        self._pending: list[bytes] = []
+        self._queued = 0  # lines queued so far (a line's number)
+        self._handed = 0  # lines handed to the operating system, in order
+        self._broken: BaseException | None = None  # a write that failed: nothing more is written
+        self._handle: IO[bytes] | None = None
         self._lock_file: IO[bytes] | None = None
         self._synced = 0.0
         self.written = 0
@@ -151,11 +165,11 @@ class Journal:
         try:
             state = self.load()
             fresh = not self.path.exists() or self.path.stat().st_size == 0
-            self._handle = open(self.path, "a", encoding="utf-8")
+            self._handle = open(self.path, "ab", buffering=0)
             if not fresh:
                 self._terminate_partial_line()
             if fresh and self.action:
-                self._write({"kind": "header", "action": self.action})
+                self._hand_over(_encode({"kind": "header", "action": self.action}))
         except BaseException:
             self._release()
             raise
@@ -195,12 +209,11 @@ class Journal:
                 return
             handle.seek(-1, os.SEEK_END)
             if handle.read(1) != b"\n":
-                self._handle.write("\n")
-                self._handle.flush()
+                self._hand_over(b"\n")
 
     # ------------------------------------------------------------------ writing
     def step_sent(self, key: str, fp: str, step: int) -> None:
-        """A step that may change the Server is about to go out."""
+        """A step that may change the Server is about to go out: in the file when this returns."""
         self.write({"RecordID": key, "step": step, "fp": fp, "sent": True})
 
     def step_answer(self, key: str, fp: str, step: int, answer: dict) -> None:
@@ -212,31 +225,95 @@ class Journal:
         self.write({"RecordID": key, "step": step, "fp": fp, "fact": value})
 
     def finished(self, key: str, fp: str, record: dict) -> None:
-        """The row has ended."""
-        self.write({"RecordID": key, **record, "fp": fp})
+        """The row has ended: written at once, by this thread or the one writing now, without waiting."""
+        self.write({"RecordID": key, **record, "fp": fp}, wait=False)
 
-    def write(self, entry: dict) -> None:
-        with self._lock:
-            self._write(entry)
+    def write(self, entry: dict, wait: bool = True) -> None:
+        """Append *entry*; with *wait*, return only once it is handed to the operating system (after every
+        line written before it)."""
+        line = _encode(entry)  # outside any lock
+        with self._queue:
+            self._pending.append(line)
+            self._queued += 1
+            number = self._queued
             self.written += 1
+        self._drain(number if wait else None)
 
-    def _write(self, entry: dict) -> None:
+    def _drain(self, number: int | None) -> None:
+        """Hand the queued lines to the operating system: until line *number* is, waiting for the writer if
+        need be; or (None) if no other thread is writing (that one writes this line too, see below)."""
+        while True:
+            if number is not None:
+                self._writer.acquire()
+            elif not self._writer.acquire(blocking=False):
+                return  # the writer checks the queue again after letting go, and finds this line
+            try:
+                while True:
+                    self._check()
+                    with self._queue:
+                        batch, self._pending = self._pending, []
+                        last = self._queued
+                    if not batch:
+                        break
+                    self._hand_over(b"".join(batch))
+                    self._handed = last
+            finally:
+                self._writer.release()
+            if number is not None and self._handed < number:
+                self._check()
+                raise JournalError(f"the journal {self.path} was not written", str(self.path))  # pragma: no cover
+            self._sync_if_due()
+            with self._queue:  # a line queued while this thread wrote may have found the writer busy
+                if not self._pending:
+                    return
+            number = None
+
+    def _hand_over(self, data: bytes) -> None:
         assert self._handle is not None, "open() the journal first"
-        self._handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
-        self._handle.flush()
+        view = memoryview(data)
+        try:
+            while view:
+                done = self._handle.write(view)
+                view = view[done or 0:]
+        except BaseException as exc:
+            self._broken = exc
+            raise
+
+    def _check(self) -> None:
+        if self._broken is not None:
+            raise JournalError(f"the journal {self.path} cannot be written: {self._broken}",
+                               str(self.path)) from self._broken
+
+    def _sync_if_due(self) -> None:
+        """``fsync`` at most every SYNC_INTERVAL, by one thread at a time, holding up no writer."""
         now = time.monotonic()
-        if now - self._synced >= SYNC_INTERVAL:
-            os.fsync(self._handle.fileno())
-            self._synced = now
+        if now - self._synced < SYNC_INTERVAL or not self._syncing.acquire(blocking=False):
+            return
+        try:
+            handle = self._handle
+            if handle is not None and now - self._synced >= SYNC_INTERVAL:
+                self._synced = now
+                os.fsync(handle.fileno())
+        except (OSError, ValueError):  # closed meanwhile: close() syncs itself
+            pass
+        finally:
+            self._syncing.release()
 
     def close(self) -> None:
-        with self._lock:
-            if self._handle is not None:
-                self._handle.flush()
-                os.fsync(self._handle.fileno())
-                self._handle.close()
-                self._handle = None
-        self._release()
+        """Write what is queued, force it to disk, and let the journal go."""
+        try:
+            if self._handle is not None and self._broken is None:
+                self._drain(self._queued)
+        finally:
+            with self._writer, self._syncing:
+                if self._handle is not None:
+                    try:
+                        if self._broken is None:
+                            os.fsync(self._handle.fileno())
+                    finally:
+                        self._handle.close()
+                        self._handle = None
+            self._release()
 
     def __enter__(self) -> "Journal":
         self.open()
@@ -244,6 +321,10 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _encode(entry: dict) -> bytes:
+    return (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
 
 def _parse(line: str) -> dict | None:
