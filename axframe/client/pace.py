@@ -9,21 +9,27 @@ the clock injected.  :class:`AdaptiveGate` holds calls to that limit, and the
 engine starts worker threads only as the limit grows (:meth:`Pace.threads`).
 
 The limit is judged once per *window* of completions (``max(8, 2 * limit)``,
-about two round trips, while ramping; ``max(window, 4 * limit)`` after),
-comparing its throughput and median latency with the previous window's and
-with the best latency seen (what a call costs when nothing queues):
+about two round trips, and at least 0.05 s while ramping; ``max(window, 4 *
+limit)`` and at least 0.2 s after, less swayed by a busy machine), comparing
+its throughput and median latency with the previous window's and with the
+best latency seen (what a call costs when nothing queues).  The first window
+(connections being opened) is measured but not judged.
 
 1. **Ramp.**  From a small start (4), the limit doubles each window while
    throughput rises by at least ``ramp_gain`` (25%; below the Server's
-   capacity a doubling nearly doubles it).  A doubling that earns less ends
-   the ramp: half way back when it earned something (the Server's edge lies
-   between the two), at the previous limit when it earned nothing.
+   capacity a doubling nearly doubles it), or while it does not fall and
+   calls do not queue (median latency within 1.2 times the best: the Server
+   has room, whatever one noisy window says).  A doubling that earns less
+   ends the ramp: half way back when it did not cost throughput (the
+   Server's edge lies between the two, or one window's noise hid the gain),
+   at the previous limit when it cost more than ``gain``.
 2. **Steady.**  The limit is probed upwards by one step (10%, at least one
    call) only while calls do not queue (median latency within
    ``latency_tolerance`` of the best seen) and never up to a limit that was
    refused.  A probe that raises throughput by at least ``gain`` (5%) is kept;
    one that does not is undone, and the next waits three windows.  The limit
-   steps down when latency is well above the best and throughput fell.
+   steps down when, two windows in a row, latency is well above the best and
+   throughput is a fifth below the first window judged at this limit.
 3. **Refusals.**  A 429 or 503 cuts the limit at once (by half while ramping,
    when the overshoot may be a doubling; by a quarter after) and ends the
    ramp; the refused limit becomes a ceiling that probes stay below for
@@ -48,7 +54,8 @@ class Pace:
 
     def __init__(self, start: int = 4, min_limit: int = 1, max_limit: int = 64, *, window: int = 48,
                  ramp_gain: float = 0.25, gain: float = 0.05, latency_tolerance: float = 1.5,
-                 ceiling_windows: int = 30, clock: Callable[[], float] = time.perf_counter):
+                 ceiling_windows: int = 30, ramp_seconds: float = 0.05, steady_seconds: float = 0.2,
+                 clock: Callable[[], float] = time.perf_counter):
         self.min_limit = min_limit
         self.max_limit = max_limit
         self.limit = float(max(min_limit, min(max_limit, start)))
@@ -57,6 +64,8 @@ class Pace:
         self.gain = gain
         self.tolerance = latency_tolerance
         self.ceiling_windows = ceiling_windows
+        self.ramp_seconds = ramp_seconds
+        self.steady_seconds = steady_seconds
         self.ramping = True
         self._clock = clock
         self._start = clock()
@@ -67,7 +76,11 @@ class Pace:
         self._best_latency: float | None = None
         self._probe: tuple[float, float] | None = None  # (limit, throughput) before a probe upwards
         self._rest = 0  # windows to wait before the next probe
-        self._skip = False  # the window after a cut holds the run's pause: measured, not judged
+        self._skip = True  # the first window holds connecting, a cut's the run's pause: measured, not judged
+        self._strikes = 0  # windows in a row that showed queueing and throughput well down
+        self._reference: float | None = None  # the throughput of the first window judged at this limit
+        self.flat = 1.2  # latency within this of the best: calls do not queue
+        self.fall = 0.2  # throughput this far below the limit's first window: it fell
         self.ceiling: float | None = None  # the lowest limit refused, kept below for a while
         self._ceiling_left = 0
         self.completions = 0
@@ -100,8 +113,11 @@ class Pace:
         self._count += 1
         self._latencies.append(latency)
         # the ramp decides on short windows; steady probes on longer ones, less swayed by noise
-        size = max(8, 2 * int(self.limit)) if self.ramping else max(self.window, 4 * int(self.limit))
-        if self._count >= size:
+        if self.ramping:
+            size, seconds = max(8, 2 * int(self.limit)), self.ramp_seconds
+        else:
+            size, seconds = max(self.window, 4 * int(self.limit)), self.steady_seconds
+        if self._count >= size and self._clock() - self._start >= seconds:
             self._end_window()
 
     def _refused(self) -> None:
@@ -126,7 +142,7 @@ class Pace:
             return
         best = latency if self._best_latency is None else min(self._best_latency, latency)
         self._best_latency = best
-        new = self._ramp(throughput) if self.ramping else self._steady(throughput, latency, best)
+        new = self._ramp(throughput, latency, best) if self.ramping else self._steady(throughput, latency, best)
         self._previous = (self.limit, throughput)
         if self._ceiling_left > 0:
             self._ceiling_left -= 1
@@ -134,18 +150,20 @@ class Pace:
                 self.ceiling = None
         self._set(new)
 
-    def _ramp(self, throughput: float) -> float:
+    def _ramp(self, throughput: float, latency: float, best: float) -> float:
         previous, limit = self._previous, self.limit
         if previous is None or throughput >= previous[1] * (1 + self.ramp_gain):
             return limit * 2
+        if latency <= self.flat * best and throughput >= previous[1]:
+            return limit * 2  # calls do not queue yet: the Server has room, whatever one window's noise says
         self.ramping = False
         self._rest = 1  # the next window measures the settled limit before anything is probed
-        if throughput >= previous[1] * (1 + self.gain):
-            return (limit + previous[0]) / 2  # the edge lies between the two
-        return previous[0]
+        if throughput >= previous[1] * (1 - self.gain):
+            return (limit + previous[0]) / 2  # the edge lies between the two (or one window's noise hid it)
+        return previous[0]  # it cost throughput: back
 
     def _steady(self, throughput: float, latency: float, best: float) -> float:
-        limit, previous = self.limit, self._previous
+        limit = self.limit
         if self._probe is not None:
             before, before_throughput = self._probe
             self._probe = None
@@ -153,9 +171,15 @@ class Pace:
                 return self._next_probe(throughput, latency, best)  # it paid: keep it, and try the next
             self._rest = 3
             return before  # it did not pay: undo it, and wait
+        if self._reference is None:
+            self._reference = throughput
         queueing = latency > self.tolerance * best
-        if queueing and previous is not None and throughput < previous[1] * (1 - self.gain):
-            return limit * 0.9 if limit * 0.1 >= 1 else limit - 1
+        if queueing and throughput < self._reference * (1 - self.fall):
+            self._strikes += 1
+            if self._strikes >= 2:  # twice in a row, not one noisy window
+                return limit * 0.9 if limit * 0.1 >= 1 else limit - 1
+            return limit
+        self._strikes = 0
         if self._rest > 0:
             self._rest -= 1
             return limit
@@ -175,6 +199,8 @@ class Pace:
         value = max(float(self.min_limit), min(float(self.max_limit), value))
         if value != self.limit:
             self.history.append((self.completions, value))
+            if self._probe is None:  # a probe keeps the reference of the limit it started from
+                self._reference, self._strikes = None, 0
         self.limit = value
         self._start = self._clock()
         self._count = 0

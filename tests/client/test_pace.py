@@ -60,8 +60,9 @@ def test_starts_small_doubles_while_throughput_grows_then_settles_at_the_capacit
     assert pace.limit == 4 and pace.threads() <= 6  # small at first: four calls, a few threads
     windows(pace, clock, saturating(30), 12)
     assert not pace.ramping
-    assert [limit for _, limit in pace.history][:5] == [4, 8, 16, 32, 64]  # 64 earned nothing over 32
-    assert 30 <= pace.limit <= 36 and pace.refusals == 0
+    # 64 earned nothing over 32 (nor cost anything): half way back, between the capacity's two doublings
+    assert [limit for _, limit in pace.history][:6] == [4, 8, 16, 32, 64, 48]
+    assert 30 <= pace.limit <= 48 and pace.refusals == 0
     assert pace.threads() <= pace.allowed + pace.allowed // 4 + 2
 
 
@@ -75,6 +76,19 @@ def test_a_doubling_that_earns_a_little_settles_half_way_and_never_reaches_the_r
     assert [limit for _, limit in pace.history][:3] == [4, 8, 6]
     assert pace.refusals == 0 and 5 <= pace.allowed <= 8
     assert max(limit for _, limit in pace.history) <= 8
+
+
+def test_a_window_that_earns_little_does_not_end_the_ramp_while_calls_do_not_queue():
+    """A busy machine: the window at 8 earned only 5% more than the one at 4, but latency stayed flat (the
+    Server has room), so the ramp goes on; the same 5% with latency up by half ends it."""
+    clock = FakeClock()
+    pace = Pace(clock=clock)
+    noisy = Model(lambda n: {4: 200, 8: 210}.get(n, 25.0 * n), lambda n: 0.02)
+    windows(pace, clock, noisy, 4)  # the first window (connecting) is not judged
+    assert [limit for _, limit in pace.history][:4] == [4, 8, 16, 32] and pace.ramping
+    queueing = Pace(clock=clock)
+    windows(queueing, clock, Model(lambda n: {4: 200, 8: 210}.get(n, 25.0 * n), lambda n: 0.02 * max(1, n / 5)), 4)
+    assert [limit for _, limit in queueing.history][:3] == [4, 8, 6] and not queueing.ramping
 
 
 def test_refusals_cut_once_per_burst_and_the_refused_limit_becomes_a_ceiling():
@@ -106,6 +120,8 @@ def test_probe_that_does_not_pay_is_undone_and_falling_throughput_steps_down():
     pace = Pace(start=10, window=10, clock=clock)
     pace.ramping = False
     flat = Model(lambda n: 500, lambda n: 0.02)  # the Server is saturated: more calls in flight earn nothing
+    windows(pace, clock, flat, 1)  # the first window: connecting, not judged
+    assert pace.limit == 10
     windows(pace, clock, flat, 1)  # sets the best latency, then probes upwards
     assert pace.limit == 11
     windows(pace, clock, Model(lambda n: 500, lambda n: 0.08), 1)  # raised latency, not throughput: undone
@@ -113,7 +129,9 @@ def test_probe_that_does_not_pay_is_undone_and_falling_throughput_steps_down():
     for _ in range(3):  # resting: high latency alone does not move it
         windows(pace, clock, Model(lambda n: 500, lambda n: 0.08), 1)
         assert pace.limit == 10
-    windows(pace, clock, Model(lambda n: 300, lambda n: 0.08), 1)  # and throughput fell: step down
+    windows(pace, clock, Model(lambda n: 300, lambda n: 0.08), 1)  # and throughput fell: once may be noise
+    assert pace.limit == 10
+    windows(pace, clock, Model(lambda n: 200, lambda n: 0.08), 1)  # twice in a row: step down
     assert pace.limit == 9
 
 
@@ -122,13 +140,13 @@ def test_probe_that_pays_is_kept_and_none_while_calls_queue():
     pace = Pace(start=10, window=10, clock=clock)
     pace.ramping = False
     growing = Model(lambda n: 50.0 * n, lambda n: 0.02)  # below capacity: every call in flight adds throughput
-    windows(pace, clock, growing, 1)
+    windows(pace, clock, growing, 2)  # the first window is not judged; the second probes
     assert pace.limit == 11
     windows(pace, clock, growing, 1)  # +10% throughput: kept, and the next probe follows
     assert pace.limit > 11
     queued = Pace(start=10, window=10, clock=clock)
     queued.ramping = False
-    windows(queued, clock, growing, 1)
+    windows(queued, clock, growing, 2)
     assert queued.limit == 11
     windows(queued, clock, Model(lambda n: 50.0 * n, lambda n: 0.05), 1)  # it paid, but calls queue now
     assert queued.limit == 11
