@@ -19,8 +19,9 @@ best latency seen (what a call costs when nothing queues).  The first window
    throughput rises by at least ``ramp_gain`` (25%; below the Server's
    capacity a doubling nearly doubles it), or while it does not fall and
    calls do not queue (median latency within 1.2 times the best: the Server
-   has room, whatever one noisy window says).  A doubling that earns less
-   ends the ramp: half way back when it did not cost throughput (the
+   has room, whatever one noisy window says).  A doubling that seems to earn
+   less is looked at for a second window, and judged on both; if it still
+   earns less, it ends the ramp: half way back when it did not cost throughput (the
    Server's edge lies between the two, or one window's noise hid the gain),
    at the previous limit when it cost more than ``gain``.
 2. **Steady.**  The limit is probed upwards by one step (10%, at least one
@@ -78,6 +79,7 @@ class Pace:
         self._rest = 0  # windows to wait before the next probe
         self._skip = True  # the first window holds connecting, a cut's the run's pause: measured, not judged
         self._strikes = 0  # windows in a row that showed queueing and throughput well down
+        self._held: float | None = None  # the throughput of a first look at a doubling that seemed not to pay
         self._reference: float | None = None  # the throughput of the first window judged at this limit
         self.flat = 1.2  # latency within this of the best: calls do not queue
         self.fall = 0.2  # throughput this far below the limit's first window: it fell
@@ -93,10 +95,9 @@ class Pace:
         return max(self.min_limit, int(self.limit))
 
     def threads(self) -> int:
-        """Worker threads worth having now: the limit and a few spare (a worker between two calls holds no
-        slot), at most *max_limit*."""
-        allowed = self.allowed
-        return min(self.max_limit, allowed + max(2, allowed // 4))
+        """Worker threads worth having now: as many as calls may be in flight (more would only wait for a
+        slot, and hand it over thread to thread on every call), at most *max_limit*."""
+        return min(self.max_limit, self.allowed)
 
     def completed(self, latency: float, *, failure: bool = False, status: int | None = None,
                   inflight: int = 0) -> None:
@@ -142,7 +143,11 @@ class Pace:
             return
         best = latency if self._best_latency is None else min(self._best_latency, latency)
         self._best_latency = best
+        held = self._held
         new = self._ramp(throughput, latency, best) if self.ramping else self._steady(throughput, latency, best)
+        if self._held is not None and held is None:
+            return self._set(new)  # a second look at this limit follows: the previous window stays the one below
+        self._held = None
         self._previous = (self.limit, throughput)
         if self._ceiling_left > 0:
             self._ceiling_left -= 1
@@ -152,10 +157,15 @@ class Pace:
 
     def _ramp(self, throughput: float, latency: float, best: float) -> float:
         previous, limit = self._previous, self.limit
+        if self._held is not None:
+            throughput = (throughput + self._held) / 2  # the second look: both windows at this limit
         if previous is None or throughput >= previous[1] * (1 + self.ramp_gain):
             return limit * 2
         if latency <= self.flat * best and throughput >= previous[1]:
             return limit * 2  # calls do not queue yet: the Server has room, whatever one window's noise says
+        if self._held is None:  # one window may be noise: measure this limit once more before ending the ramp
+            self._held = throughput
+            return limit
         self.ramping = False
         self._rest = 1  # the next window measures the settled limit before anything is probed
         if throughput >= previous[1] * (1 - self.gain):

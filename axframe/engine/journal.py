@@ -34,18 +34,14 @@ holds it (``fcntl`` on Linux and macOS, ``msvcrt`` on Windows, on a
 ``.lock`` file beside it); a second run gets a :class:`JournalError` naming the
 process that holds it.  The lock goes with the process, however it ends.
 
-Every line is handed to the operating system as it is written, so a killed
-process loses nothing it was told: a step's intent, its answer and a fact are
-written before :meth:`Journal.write` returns (so an intent is in the file
-before its step goes out); a finished row's line is written at once too, by
-this thread or by the one writing at that moment, without waiting for it.
-Lines are encoded outside any lock, and threads that write at the same time
-share one ``write`` (group commit): one short critical section appends a line,
-one writer at a time hands the lines gathered so far to the operating system.
-Lines are also forced to disk (``fsync``) at most every 0.2 s, by the thread
-that wrote last but outside the writers' lock, and when the journal closes, so
-a power cut loses at most the last fraction of a second.  A half-written last
-line is ignored.
+Every line is handed to the operating system as it is written (before
+:meth:`Journal.write` returns), so a killed process loses nothing: a step's
+intent is in the file before its step goes out.  Lines are encoded outside
+any lock; the lock covers only the one ``write`` of one line.  Lines are also
+forced to disk (``fsync``) at most every 0.2 s, by the thread that wrote last
+but outside the lock (no writer waits for the disk), and when the journal
+closes, so a power cut loses at most the last fraction of a second.  A
+half-written last line is ignored.
 """
 
 from __future__ import annotations
@@ -122,12 +118,8 @@ class Journal:
     def __init__(self, path: str | os.PathLike, action: str | None = None):
         self.path = Path(path)
         self.action = action
-        self._queue = threading.Lock()  # the short critical section: a line joins the queue
-        self._writer = threading.Lock()  # one thread at a time hands the queue to the operating system
+        self._writer = threading.Lock()  # one line at a time is handed to the operating system
         self._syncing = threading.Lock()  # one fsync at a time, outside the writer's lock
-        self._pending: list[bytes] = []
-        self._queued = 0  # lines queued so far (a line's number)
-        self._handed = 0  # lines handed to the operating system, in order
         self._broken: BaseException | None = None  # a write that failed: nothing more is written
         self._handle: IO[bytes] | None = None
         self._lock_file: IO[bytes] | None = None
@@ -225,48 +217,17 @@ class Journal:
         self.write({"RecordID": key, "step": step, "fp": fp, "fact": value})
 
     def finished(self, key: str, fp: str, record: dict) -> None:
-        """The row has ended: written at once, by this thread or the one writing now, without waiting."""
-        self.write({"RecordID": key, **record, "fp": fp}, wait=False)
+        """The row has ended."""
+        self.write({"RecordID": key, **record, "fp": fp})
 
-    def write(self, entry: dict, wait: bool = True) -> None:
-        """Append *entry*; with *wait*, return only once it is handed to the operating system (after every
-        line written before it)."""
-        line = _encode(entry)  # outside any lock
-        with self._queue:
-            self._pending.append(line)
-            self._queued += 1
-            number = self._queued
+    def write(self, entry: dict) -> None:
+        """Append *entry*: in the file (handed to the operating system) when this returns."""
+        line = _encode(entry)  # outside the lock
+        with self._writer:  # the critical section is one write of one line
+            self._check()
+            self._hand_over(line)
             self.written += 1
-        self._drain(number if wait else None)
-
-    def _drain(self, number: int | None) -> None:
-        """Hand the queued lines to the operating system: until line *number* is, waiting for the writer if
-        need be; or (None) if no other thread is writing (that one writes this line too, see below)."""
-        while True:
-            if number is not None:
-                self._writer.acquire()
-            elif not self._writer.acquire(blocking=False):
-                return  # the writer checks the queue again after letting go, and finds this line
-            try:
-                while True:
-                    self._check()
-                    with self._queue:
-                        batch, self._pending = self._pending, []
-                        last = self._queued
-                    if not batch:
-                        break
-                    self._hand_over(b"".join(batch))
-                    self._handed = last
-            finally:
-                self._writer.release()
-            if number is not None and self._handed < number:
-                self._check()
-                raise JournalError(f"the journal {self.path} was not written", str(self.path))  # pragma: no cover
-            self._sync_if_due()
-            with self._queue:  # a line queued while this thread wrote may have found the writer busy
-                if not self._pending:
-                    return
-            number = None
+        self._sync_if_due()
 
     def _hand_over(self, data: bytes) -> None:
         assert self._handle is not None, "open() the journal first"
@@ -300,11 +261,8 @@ class Journal:
             self._syncing.release()
 
     def close(self) -> None:
-        """Write what is queued, force it to disk, and let the journal go."""
+        """Force what was written to disk, and let the journal go."""
         try:
-            if self._handle is not None and self._broken is None:
-                self._drain(self._queued)
-        finally:
             with self._writer, self._syncing:
                 if self._handle is not None:
                     try:
@@ -313,6 +271,7 @@ class Journal:
                     finally:
                         self._handle.close()
                         self._handle = None
+        finally:
             self._release()
 
     def __enter__(self) -> "Journal":

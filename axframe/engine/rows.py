@@ -192,6 +192,7 @@ class Engine:
         self._errors: list[BaseException] = []
         self._done = threading.Event()
         self._exits: list[threading.Event] = []  # one per worker started
+        self._live = 0  # workers running now (an adaptive gate's shrinking limit retires some)
 
     # ------------------------------------------------------------------ running
     def run(self, rows: Sequence[Row]) -> dict[int, Ending]:
@@ -202,7 +203,7 @@ class Engine:
         if self.gate is not None:
             self.conn.gate = self.gate
         try:
-            self._start_workers(self._wanted())
+            self._start_workers()
             # Wait on events, not Thread.join: a join that Ctrl-C interrupts can take a live thread for
             # finished (CPython 3.11), and the run would then close the journal under a call in flight.
             while not self._done.wait(0.2):
@@ -233,28 +234,31 @@ class Engine:
     def _rows_left(self) -> int:
         return len(self._pending) + len(self._ready) + len(self._timers) + self._busy + self._awaiting
 
-    def _start_workers(self, wanted: int) -> None:
-        """Start workers until *wanted* run (none once the run stops)."""
+    def _start_workers(self) -> None:
+        """Start workers until as many run as are wanted (none once the run stops or its work is done)."""
         while True:
             with self._cond:
-                if self._stopping or len(self._exits) >= wanted:
+                if self._stopping or self._done.is_set() or self._live >= self._wanted():
                     return
                 gone = threading.Event()
                 self._exits.append(gone)
+                self._live += 1
                 k = len(self._exits) - 1
             try:
                 threading.Thread(target=self._worker, args=(gone,), name=f"axframe-{k}", daemon=True).start()
             except BaseException:
+                with self._cond:
+                    self._live -= 1
                 gone.set()
                 raise
 
     def _grow(self) -> None:
         """With an adaptive gate: more workers when its limit has grown past the ones running."""
-        if self.gate is not None and len(self._exits) < self.workers and not self._stopping:
+        if self.gate is not None and self._live < self.workers and not self._stopping:
             with self._cond:
-                wanted = self._wanted()
-            if wanted > len(self._exits):
-                self._start_workers(wanted)
+                more = self._wanted() > self._live
+            if more:
+                self._start_workers()
 
     def _wait_for_workers(self) -> None:
         while True:
@@ -292,6 +296,8 @@ class Engine:
                         self._cond.notify_all()
                 self._grow()
         finally:
+            with self._cond:
+                self._live -= 1
             gone.set()
 
     def _next(self) -> _Running | None:
@@ -300,6 +306,8 @@ class Engine:
             while True:
                 if self._stopping:
                     return None
+                if self.gate is not None and self._live > max(1, self.gate.threads()):
+                    return None  # the gate's limit shrank: a worker fewer (another starts if it grows again)
                 now = self.clock()
                 item: _Running | None = None
                 if self._timers and self._timers[0][0] <= now:

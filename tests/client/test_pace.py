@@ -57,13 +57,13 @@ def saturating(capacity: float, per_call: float = 50.0, base: float = 0.02) -> M
 def test_starts_small_doubles_while_throughput_grows_then_settles_at_the_capacity():
     clock = FakeClock()
     pace = Pace(clock=clock)
-    assert pace.limit == 4 and pace.threads() <= 6  # small at first: four calls, a few threads
+    assert pace.limit == 4 and pace.threads() == 4  # small at first: four calls, four threads
     windows(pace, clock, saturating(30), 12)
     assert not pace.ramping
     # 64 earned nothing over 32 (nor cost anything): half way back, between the capacity's two doublings
     assert [limit for _, limit in pace.history][:6] == [4, 8, 16, 32, 64, 48]
     assert 30 <= pace.limit <= 48 and pace.refusals == 0
-    assert pace.threads() <= pace.allowed + pace.allowed // 4 + 2
+    assert pace.threads() == pace.allowed
 
 
 def test_a_doubling_that_earns_a_little_settles_half_way_and_never_reaches_the_refusing_queue():
@@ -225,4 +225,4 @@ def test_auto_starts_few_threads_and_grows_them_with_the_limit(server, socket_co
 
     engine = Engine(socket_conn, workers=64, gate=gate)
     engine.run([Row(k, str(k), program(k)) for k in range(200)])
-    assert engine.threads_started == gate.threads() == 20
+    assert engine.threads_started == gate.threads() == 16
