@@ -3,7 +3,7 @@ reaches the Server.
 
 The emulator's own state is instrumented: each create it receives first reads the journal *file* (what a
 process killed at that instant would leave behind) and notes any row whose intent is not in it.  Many workers
-write at once, so lines are grouped into shared writes; none may come late.
+write at once; none may come late.
 """
 
 from __future__ import annotations
