@@ -11,7 +11,9 @@ the median of the per-round ratios auto / that count, with the spread.  The
 429s the Server sent during the auto runs are counted per 1,000 rows.
 
 With a :class:`benchmarks.load.Load` the same measurement runs while the load
-burns CPU beside it (its figures are a group of their own).
+burns CPU beside it (its figures are a group of their own).  The journal's
+cost (:mod:`benchmarks.pace_journal`) is measured with it, as many rows as the
+largest scenario.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import axframe as ax
 
 from .common import EmulatorProcess, Figure, Sample, interleaved, measure, median, paired
 from .load import Load
+from .pace_journal import GROUP as JOURNAL_GROUP
+from .pace_journal import journal_cost
 
 GROUP = "8 finding the pace"
 FAST = ax.RetryPolicy(max_attempts=8, base_delay=0.05, max_delay=1.0, max_retry_after=2.0)
@@ -98,6 +102,8 @@ def pace(emu: EmulatorProcess, scenarios: tuple[Scenario, ...], latency: float =
     with under or nullcontext():
         for scenario in scenarios:
             figures += scenario_figures(emu, scenario, latency, rounds, group)
+        figures += journal_cost(emu, max(s.rows for s in scenarios), rounds,
+                                f"{JOURNAL_GROUP}, under load" if under else JOURNAL_GROUP)
     if under:
         for figure in figures:
             figure.detail = f"beside {under.describe()}; {figure.detail}"

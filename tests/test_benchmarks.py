@@ -11,14 +11,15 @@ from benchmarks.common import Figure, Report, Spread, round_order
 from .conftest import ROOT
 
 GROUPS = ("1 calls at 0 ms", "2 client CPU per call", "3 latency-bound bulk", "4 token economy", "5 dry run",
-          "6 large listing", "7 jobs", "8 finding the pace", "8 finding the pace, under load")
+          "6 large listing", "7 jobs", "8 finding the pace", "8 finding the pace, under load", "9 the journal",
+          "9 the journal, under load")
 ROWS = ("a requests pool of 16, trust_env=False", "httpx async", "alteryx-server-py sync client on a thread pool of 16",
         "alteryx-server-py async client", "alteryx-server-py sync client, one call at a time",
         "mcp-server-alteryx", "fraction of the emulator's ceiling", "calls/s", "(process CPU per call)",
         "time / latency limit", "the old '15x'", "the old '1.3x plain requests'", "time per row",
         "peak memory per row (tracemalloc)", "peak memory per row (RSS growth)",
         "peak memory / baseline (tracemalloc", "peak memory / baseline (RSS", "0 ms: auto / best fixed",
-        "K=4: auto / best fixed", "K=32: auto / best fixed", "429s per 1,000 rows")
+        "K=4: auto / best fixed", "K=32: auto / best fixed", "429s per 1,000 rows", "creates/s with a journal / without")
 
 
 def test_benchmarks_run_at_a_tiny_size(tmp_path):

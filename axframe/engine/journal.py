@@ -34,10 +34,14 @@ holds it (``fcntl`` on Linux and macOS, ``msvcrt`` on Windows, on a
 ``.lock`` file beside it); a second run gets a :class:`JournalError` naming the
 process that holds it.  The lock goes with the process, however it ends.
 
-Every line is flushed to the operating system as it is written, so a killed
-process loses nothing; lines are also forced to disk (``fsync``) at most every
-0.2 s and when the journal closes, so a power cut loses at most the last
-fraction of a second.  A half-written last line is ignored.
+Every line is handed to the operating system as it is written (before
+:meth:`Journal.write` returns), so a killed process loses nothing: a step's
+intent is in the file before its step goes out.  Lines are encoded outside
+any lock; the lock covers only the one ``write`` of one line.  Lines are also
+forced to disk (``fsync``) at most every 0.2 s, by the thread that wrote last
+but outside the lock (no writer waits for the disk), and when the journal
+closes, so a power cut loses at most the last fraction of a second.  A
+half-written last line is ignored.
 """
 
 from __future__ import annotations
@@ -114,8 +118,10 @@ class Journal:
     def __init__(self, path: str | os.PathLike, action: str | None = None):
         self.path = Path(path)
         self.action = action
-        self._lock = threading.Lock()
-        self._handle: IO[str] | None = None
+        self._writer = threading.Lock()  # one line at a time is handed to the operating system
+        self._syncing = threading.Lock()  # one fsync at a time, outside the writer's lock
+        self._broken: BaseException | None = None  # a write that failed: nothing more is written
+        self._handle: IO[bytes] | None = None
         self._lock_file: IO[bytes] | None = None
         self._synced = 0.0
         self.written = 0
@@ -151,11 +157,11 @@ class Journal:
         try:
             state = self.load()
             fresh = not self.path.exists() or self.path.stat().st_size == 0
-            self._handle = open(self.path, "a", encoding="utf-8")
+            self._handle = open(self.path, "ab", buffering=0)
             if not fresh:
                 self._terminate_partial_line()
             if fresh and self.action:
-                self._write({"kind": "header", "action": self.action})
+                self._hand_over(_encode({"kind": "header", "action": self.action}))
         except BaseException:
             self._release()
             raise
@@ -195,12 +201,11 @@ class Journal:
                 return
             handle.seek(-1, os.SEEK_END)
             if handle.read(1) != b"\n":
-                self._handle.write("\n")
-                self._handle.flush()
+                self._hand_over(b"\n")
 
     # ------------------------------------------------------------------ writing
     def step_sent(self, key: str, fp: str, step: int) -> None:
-        """A step that may change the Server is about to go out."""
+        """A step that may change the Server is about to go out: in the file when this returns."""
         self.write({"RecordID": key, "step": step, "fp": fp, "sent": True})
 
     def step_answer(self, key: str, fp: str, step: int, answer: dict) -> None:
@@ -216,27 +221,58 @@ class Journal:
         self.write({"RecordID": key, **record, "fp": fp})
 
     def write(self, entry: dict) -> None:
-        with self._lock:
-            self._write(entry)
+        """Append *entry*: in the file (handed to the operating system) when this returns."""
+        line = _encode(entry)  # outside the lock
+        with self._writer:  # the critical section is one write of one line
+            self._check()
+            self._hand_over(line)
             self.written += 1
+        self._sync_if_due()
 
-    def _write(self, entry: dict) -> None:
+    def _hand_over(self, data: bytes) -> None:
         assert self._handle is not None, "open() the journal first"
-        self._handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
-        self._handle.flush()
+        view = memoryview(data)
+        try:
+            while view:
+                done = self._handle.write(view)
+                view = view[done or 0:]
+        except BaseException as exc:
+            self._broken = exc
+            raise
+
+    def _check(self) -> None:
+        if self._broken is not None:
+            raise JournalError(f"the journal {self.path} cannot be written: {self._broken}",
+                               str(self.path)) from self._broken
+
+    def _sync_if_due(self) -> None:
+        """``fsync`` at most every SYNC_INTERVAL, by one thread at a time, holding up no writer."""
         now = time.monotonic()
-        if now - self._synced >= SYNC_INTERVAL:
-            os.fsync(self._handle.fileno())
-            self._synced = now
+        if now - self._synced < SYNC_INTERVAL or not self._syncing.acquire(blocking=False):
+            return
+        try:
+            handle = self._handle
+            if handle is not None and now - self._synced >= SYNC_INTERVAL:
+                self._synced = now
+                os.fsync(handle.fileno())
+        except (OSError, ValueError):  # closed meanwhile: close() syncs itself
+            pass
+        finally:
+            self._syncing.release()
 
     def close(self) -> None:
-        with self._lock:
-            if self._handle is not None:
-                self._handle.flush()
-                os.fsync(self._handle.fileno())
-                self._handle.close()
-                self._handle = None
-        self._release()
+        """Force what was written to disk, and let the journal go."""
+        try:
+            with self._writer, self._syncing:
+                if self._handle is not None:
+                    try:
+                        if self._broken is None:
+                            os.fsync(self._handle.fileno())
+                    finally:
+                        self._handle.close()
+                        self._handle = None
+        finally:
+            self._release()
 
     def __enter__(self) -> "Journal":
         self.open()
@@ -244,6 +280,10 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _encode(entry: dict) -> bytes:
+    return (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
 
 def _parse(line: str) -> dict | None:

@@ -20,7 +20,8 @@ here, with the same guarantees:
   its program on a timer heap and frees the worker; at most ``max_active``
   programs are started and unfinished at once (jobs queued on the Server, for
   ``run_jobs``).  ``workers="auto"`` finds the Server's pace
-  (:mod:`axframe.client.pace`).
+  (:mod:`axframe.client.pace`): the pool starts small and grows its threads
+  as the pace's limit grows, up to ``workers``.
 - **One journal.**  With a journal, each step that may change the Server is
   recorded before it goes out and its answer after (:mod:`.journal`); a
   value the program decided on (:class:`Remember`) is recorded too.  A run
@@ -133,7 +134,7 @@ def workers_for(conn: Connection, max_workers: int | str | None) -> tuple[int, A
         from ..client.pace import AdaptiveGate
 
         gate = AdaptiveGate()
-        return gate.max_limit, gate
+        return gate.max_limit, gate  # the most threads; the engine starts them as the gate's limit grows
     try:
         threads = int(workers)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -190,6 +191,8 @@ class Engine:
         self._stopping = False
         self._errors: list[BaseException] = []
         self._done = threading.Event()
+        self._exits: list[threading.Event] = []  # one per worker started
+        self._live = 0  # workers running now (an adaptive gate's shrinking limit retires some)
 
     # ------------------------------------------------------------------ running
     def run(self, rows: Sequence[Row]) -> dict[int, Ending]:
@@ -197,32 +200,75 @@ class Engine:
         if not rows:
             return self.endings
         self._pending.extend(rows)
-        threads = min(self.workers, len(rows))
         if self.gate is not None:
             self.conn.gate = self.gate
-        exits = [threading.Event() for _ in range(threads)]
-        started: list[threading.Event] = []
         try:
-            for k, gone in enumerate(exits):
-                threading.Thread(target=self._worker, args=(gone,), name=f"axframe-{k}", daemon=True).start()
-                started.append(gone)
+            self._start_workers()
             # Wait on events, not Thread.join: a join that Ctrl-C interrupts can take a live thread for
             # finished (CPython 3.11), and the run would then close the journal under a call in flight.
             while not self._done.wait(0.2):
                 pass
         except KeyboardInterrupt:
             self.stop()
-            for gone in started:
-                gone.wait()
+            self._wait_for_workers()
             raise
         finally:
             if self.gate is not None:
                 self.conn.gate = None
-        for gone in started:
-            gone.wait()
+        self._wait_for_workers()
         if self._errors:
             raise self._errors[0]
         return self.endings
+
+    @property
+    def threads_started(self) -> int:
+        """Worker threads this engine has started."""
+        return len(self._exits)
+
+    def _wanted(self) -> int:
+        """Workers worth running: *workers*, or with an adaptive gate as many as its limit needs (it starts
+        small and grows), never more than the rows."""
+        wanted = self.workers if self.gate is None else min(self.workers, self.gate.threads())
+        return min(wanted, self._rows_left())
+
+    def _rows_left(self) -> int:
+        return len(self._pending) + len(self._ready) + len(self._timers) + self._busy + self._awaiting
+
+    def _start_workers(self) -> None:
+        """Start workers until as many run as are wanted (none once the run stops or its work is done)."""
+        while True:
+            with self._cond:
+                if self._stopping or self._done.is_set() or self._live >= self._wanted():
+                    return
+                gone = threading.Event()
+                self._exits.append(gone)
+                self._live += 1
+                k = len(self._exits) - 1
+            try:
+                threading.Thread(target=self._worker, args=(gone,), name=f"axframe-{k}", daemon=True).start()
+            except BaseException:
+                with self._cond:
+                    self._live -= 1
+                gone.set()
+                raise
+
+    def _grow(self) -> None:
+        """With an adaptive gate: more workers when its limit has grown past the ones running."""
+        if self.gate is not None and self._live < self.workers and not self._stopping:
+            with self._cond:
+                more = self._wanted() > self._live
+            if more:
+                self._start_workers()
+
+    def _wait_for_workers(self) -> None:
+        while True:
+            with self._cond:
+                exits = list(self._exits)
+            for gone in exits:
+                gone.wait()
+            with self._cond:
+                if len(self._exits) == len(exits):
+                    return
 
     def stop(self) -> None:
         """Start no more steps; the calls in flight finish."""
@@ -248,7 +294,10 @@ class Engine:
                         self._busy -= 1
                         self._check_done()
                         self._cond.notify_all()
+                self._grow()
         finally:
+            with self._cond:
+                self._live -= 1
             gone.set()
 
     def _next(self) -> _Running | None:
@@ -257,6 +306,8 @@ class Engine:
             while True:
                 if self._stopping:
                     return None
+                if self.gate is not None and self._live > max(1, self.gate.threads()):
+                    return None  # the gate's limit shrank: a worker fewer (another starts if it grows again)
                 now = self.clock()
                 item: _Running | None = None
                 if self._timers and self._timers[0][0] <= now:

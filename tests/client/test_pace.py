@@ -1,10 +1,16 @@
-"""The adaptive concurrency gate, driven by a fake clock (no sockets, no sleeping)."""
+"""Finding the pace: the decisions driven by a fake clock and a model of a Server (no sockets, no sleeping),
+then the gate's bound and the engine's threads on the emulator."""
 
 from __future__ import annotations
 
 import threading
 
-from axframe.client.pace import AdaptiveGate
+import pandas as pd
+
+import axframe as ax
+from axframe.client.pace import AdaptiveGate, Pace
+from axframe.engine.rows import Engine, Row, Wait
+from axframe.engine.shape import Ending
 
 
 class FakeClock:
@@ -15,88 +21,150 @@ class FakeClock:
         return self.now
 
 
-def feed(gate: AdaptiveGate, clock: FakeClock, n: int, latency: float, per_second: float, status=None):
-    """Complete *n* calls at *per_second* throughput with the given latency."""
-    for _ in range(n):
-        gate.acquire()
-        clock.now += 1.0 / per_second
-        gate.release(latency, status=status)
+class Model:
+    """A Server as the pace sees it: throughput and latency for a number of calls in flight, and a queue
+    that refuses (429) what does not fit beyond *cliff* calls at once."""
+
+    def __init__(self, rate, latency, cliff: int | None = None):
+        self.rate, self.latency, self.cliff = rate, latency, cliff
+
+    def complete(self, pace: Pace, clock: FakeClock) -> None:
+        """One call ends; the clock moves by what it took at the current limit."""
+        limit = pace.allowed
+        if self.cliff is not None and limit > self.cliff:
+            clock.now += 0.001
+            pace.completed(0.001, failure=True, status=429, inflight=limit - 1)
+            clock.now += 1.0  # the run's pause for Retry-After
+            return
+        clock.now += 1.0 / self.rate(limit)
+        pace.completed(self.latency(limit), inflight=limit - 1)
 
 
-def one_window(gate: AdaptiveGate, clock: FakeClock, latency, rate) -> None:
-    """Complete calls until the gate closes a window; *rate(limit)* and *latency(limit)* model the Server."""
-    windows = gate._previous
-    while gate._previous is windows:
-        feed(gate, clock, 1, latency(gate.limit), per_second=rate(gate.limit))
+def windows(pace: Pace, clock: FakeClock, model: Model, count: int) -> None:
+    """Complete calls until the pace has ended *count* more windows (a cut ends one too)."""
+    for _ in range(count):
+        model.complete(pace, clock)
+        while pace._count:
+            model.complete(pace, clock)
 
 
-def test_ramps_while_throughput_grows_then_settles():
+def saturating(capacity: float, per_call: float = 50.0, base: float = 0.02) -> Model:
+    """Throughput grows with the calls in flight up to *capacity*, then stays flat; beyond it calls queue
+    (latency grows, Little's law)."""
+    return Model(lambda n: per_call * min(n, capacity), lambda n: base * max(1.0, n / capacity))
+
+
+def test_starts_small_doubles_while_throughput_grows_then_settles_at_the_capacity():
     clock = FakeClock()
-    gate = AdaptiveGate(start=4, window=10, clock=clock)
-    capacity = 30  # throughput grows with the limit up to 30 calls in flight, then stays flat
-
-    def rate(limit):
-        return 50 * min(limit, capacity)
-
-    def latency(limit):  # beyond its capacity the Server queues: latency grows (Little's law)
-        return 0.02 * max(1.0, limit / capacity)
-
-    for _ in range(8):
-        one_window(gate, clock, latency, rate)
-    assert not gate.ramping
-    assert capacity * 0.75 <= gate.limit <= capacity * 1.5
-    assert [limit for _, limit in gate.history][:4] == [4, 8, 16, 32]
+    pace = Pace(clock=clock)
+    assert pace.limit == 4 and pace.threads() == 4  # small at first: four calls, four threads
+    windows(pace, clock, saturating(30), 12)
+    assert not pace.ramping
+    # 64 earned nothing over 32 (nor cost anything): half way back, between the capacity's two doublings
+    assert [limit for _, limit in pace.history][:6] == [4, 8, 16, 32, 64, 48]
+    assert 30 <= pace.limit <= 48 and pace.refusals == 0
+    assert pace.threads() == pace.allowed
 
 
-def test_refusals_halve_once_per_burst():
+def test_a_doubling_that_earns_a_little_settles_half_way_and_never_reaches_the_refusing_queue():
+    """K=4 with a queue of 4: eight calls fit, nine are refused; 4 -> 8 earns 14%, so the edge is near."""
     clock = FakeClock()
-    gate = AdaptiveGate(start=16, clock=clock)
-    # eight calls in flight, all refused: one cut, not eight
+    pace = Pace(clock=clock)
+    model = Model(lambda n: {4: 164, 5: 176, 6: 183, 7: 186}.get(n, 187), lambda n: 0.024 * max(1.0, n / 4),
+                  cliff=8)
+    windows(pace, clock, model, 30)
+    assert [limit for _, limit in pace.history][:3] == [4, 8, 6]
+    assert pace.refusals == 0 and 5 <= pace.allowed <= 8
+    assert max(limit for _, limit in pace.history) <= 8
+
+
+def test_a_window_that_earns_little_does_not_end_the_ramp_while_calls_do_not_queue():
+    """A busy machine: the window at 8 earned only 5% more than the one at 4, but latency stayed flat (the
+    Server has room), so the ramp goes on; the same 5% with latency up by half ends it."""
+    clock = FakeClock()
+    pace = Pace(clock=clock)
+    noisy = Model(lambda n: {4: 200, 8: 210}.get(n, 25.0 * n), lambda n: 0.02)
+    windows(pace, clock, noisy, 4)  # the first window (connecting) is not judged
+    assert [limit for _, limit in pace.history][:4] == [4, 8, 16, 32] and pace.ramping
+    queueing = Pace(clock=clock)
+    windows(queueing, clock, Model(lambda n: {4: 200, 8: 210}.get(n, 25.0 * n), lambda n: 0.02 * max(1, n / 5)), 4)
+    assert [limit for _, limit in queueing.history][:3] == [4, 8, 6] and not queueing.ramping
+
+
+def test_refusals_cut_once_per_burst_and_the_refused_limit_becomes_a_ceiling():
+    clock = FakeClock()
+    pace = Pace(start=16, clock=clock)
+    for left in range(7, -1, -1):  # sixteen in flight, eight refused at once: one cut, not eight
+        pace.completed(0.01, failure=True, status=429, inflight=left + 8)
+    assert pace.limit == 8 and pace.refusals == 8 and not pace.ramping and pace.ceiling == 16
     for _ in range(8):
-        gate.acquire()
-    for _ in range(8):
-        gate.release(0.01, status=429)
-    assert gate.limit == 8 and gate.refusals == 8 and not gate.ramping
-    # a later, separate refusal cuts again
-    gate.acquire()
-    gate.release(0.01, status=503)
-    assert gate.limit == 4
+        pace.completed(0.01, inflight=0)
+    pace.completed(0.01, failure=True, status=503, inflight=0)  # a later, separate refusal cuts again
+    assert pace.limit == 6 and pace.ceiling == 8
+
+
+def test_probes_stay_below_a_refused_limit():
+    clock = FakeClock()
+    pace = Pace(start=4, clock=clock)
+    model = Model(lambda n: 50.0 * n, lambda n: 0.02, cliff=12)  # every call adds throughput, up to a wall
+    windows(pace, clock, model, 40)
+    # two bursts: the ramp's overshoot (16 > 12), then the probe that found the wall (13); then never again
+    assert pace.refusals == 2 and pace.ceiling == 13
+    found = max(n for n, limit in pace.history if int(limit) == 13)
+    after = [int(limit) for n, limit in pace.history if n > found]
+    assert after and max(after) == 12 and int(pace.limit) == 12  # up against the wall, not through it
 
 
 def test_probe_that_does_not_pay_is_undone_and_falling_throughput_steps_down():
     clock = FakeClock()
-    gate = AdaptiveGate(start=10, window=10, clock=clock)
-    gate.ramping = False
+    pace = Pace(start=10, window=10, clock=clock)
+    pace.ramping = False
+    flat = Model(lambda n: 500, lambda n: 0.02)  # the Server is saturated: more calls in flight earn nothing
+    windows(pace, clock, flat, 1)  # the first window: connecting, not judged
+    assert pace.limit == 10
+    windows(pace, clock, flat, 1)  # sets the best latency, then probes upwards
+    assert pace.limit == 11
+    windows(pace, clock, Model(lambda n: 500, lambda n: 0.08), 1)  # raised latency, not throughput: undone
+    assert pace.limit == 10
+    for _ in range(3):  # resting: high latency alone does not move it
+        windows(pace, clock, Model(lambda n: 500, lambda n: 0.08), 1)
+        assert pace.limit == 10
+    windows(pace, clock, Model(lambda n: 300, lambda n: 0.08), 1)  # and throughput fell: once may be noise
+    assert pace.limit == 10
+    windows(pace, clock, Model(lambda n: 200, lambda n: 0.08), 1)  # twice in a row: step down
+    assert pace.limit == 9
 
-    def flat(limit):  # the Server is saturated: more calls in flight earn nothing
-        return 500
 
-    one_window(gate, clock, lambda limit: 0.02, flat)   # sets the best latency, then probes upwards
-    assert gate.limit == 11
-    one_window(gate, clock, lambda limit: 0.08, flat)   # the probe raised latency, not throughput: undone
-    assert gate.limit == 10
-    for _ in range(2):                                  # resting: high latency alone does not move it
-        one_window(gate, clock, lambda limit: 0.08, flat)
-        assert gate.limit == 10
-    one_window(gate, clock, lambda limit: 0.08, lambda limit: 300)  # and throughput fell: step down
-    assert gate.limit == 9
-
-
-def test_probe_that_pays_is_kept():
+def test_probe_that_pays_is_kept_and_none_while_calls_queue():
     clock = FakeClock()
-    gate = AdaptiveGate(start=10, window=10, clock=clock)
-    gate.ramping = False
+    pace = Pace(start=10, window=10, clock=clock)
+    pace.ramping = False
+    growing = Model(lambda n: 50.0 * n, lambda n: 0.02)  # below capacity: every call in flight adds throughput
+    windows(pace, clock, growing, 2)  # the first window is not judged; the second probes
+    assert pace.limit == 11
+    windows(pace, clock, growing, 1)  # +10% throughput: kept, and the next probe follows
+    assert pace.limit > 11
+    queued = Pace(start=10, window=10, clock=clock)
+    queued.ramping = False
+    windows(queued, clock, growing, 2)
+    assert queued.limit == 11
+    windows(queued, clock, Model(lambda n: 50.0 * n, lambda n: 0.05), 1)  # it paid, but calls queue now
+    assert queued.limit == 11
 
-    def rate(limit):  # still below capacity: every call in flight adds throughput
-        return 50 * limit
 
-    one_window(gate, clock, lambda limit: 0.02, rate)
-    assert gate.limit == 11
-    one_window(gate, clock, lambda limit: 0.02, rate)   # +10% throughput: kept, and the next probe follows
-    assert gate.limit > 11
+def test_limits_are_bounded():
+    clock = FakeClock()
+    pace = Pace(start=4, max_limit=12, clock=clock)
+    windows(pace, clock, saturating(1000), 10)
+    assert pace.limit == 12 and pace.threads() == 12
+    low = Pace(start=1, clock=clock)
+    for _ in range(5):
+        low.completed(0.01, failure=True, status=429, inflight=0)
+        low.completed(0.01, inflight=0)  # separate refusals
+    assert low.allowed == 1
 
 
-def test_limit_bounds_concurrency():
+def test_gate_bounds_concurrency():
     gate = AdaptiveGate(start=3, max_limit=3)
     peak = 0
     lock = threading.Lock()
@@ -118,3 +186,43 @@ def test_limit_bounds_concurrency():
     for t in threads:
         t.join()
     assert peak <= 3 and gate.inflight == 0
+
+
+def test_auto_starts_few_threads_and_grows_them_with_the_limit(server, socket_conn):
+    collection = ax.create(socket_conn, "collections.create",
+                           ax.add_record_id(pd.DataFrame({"name": ["pace"]}))).success["Response"][0].strip('"')
+    frame = ax.add_record_id(pd.DataFrame({"collectionId": [collection] * 300}))
+    seen: list[Engine] = []
+    from axframe.engine import run as running
+
+    original = running.Engine
+
+    class Watched(original):  # the real engine, remembered for its figures
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            seen.append(self)
+
+    running.Engine = Watched
+    try:
+        result = ax.get(socket_conn, "collections.get", frame, max_workers="auto", progress=False)
+    finally:
+        running.Engine = original
+    assert len(result.success) == 300
+    engine = seen[0]
+    peak = max(limit for _, limit in engine.gate.history)
+    assert engine.threads_started <= AdaptiveGate(start=int(peak)).threads() < 64
+
+    gate = AdaptiveGate(start=2)
+
+    def program(k):
+        def steps():
+            if k == 0:
+                gate.pace._set(16)  # the limit grows mid-run: workers follow
+            else:
+                yield Wait(0.002)
+            return Ending(True, 200, "")
+        return steps
+
+    engine = Engine(socket_conn, workers=64, gate=gate)
+    engine.run([Row(k, str(k), program(k)) for k in range(200)])
+    assert engine.threads_started == gate.threads() == 16

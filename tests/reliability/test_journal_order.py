@@ -1,0 +1,89 @@
+"""The journal's one ordering rule, checked where it matters: a step's intent is in the file before its call
+reaches the Server.
+
+The emulator's own state is instrumented: each create it receives first reads the journal *file* (what a
+process killed at that instant would leave behind) and notes any row whose intent is not in it.  Many workers
+write at once; none may come late.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pandas as pd
+
+import axframe as ax
+from axframe.engine.journal import Journal
+
+
+def _intents(path) -> set[str]:
+    """RecordIDs with a ``sent`` line in the file as the operating system holds it now."""
+    found = set()
+    with open(path, "rb") as handle:
+        for line in handle.read().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line being written
+            if isinstance(entry, dict) and entry.get("sent"):
+                found.add(str(entry["RecordID"]))
+    return found
+
+
+def test_every_intent_is_in_the_file_before_its_call_reaches_the_server(tmp_path, server, conn):
+    rows = 400
+    journal = tmp_path / "order.journal"
+    frame = ax.add_record_id(pd.DataFrame({"name": [f"order-{i}" for i in range(1, rows + 1)]}))
+    late: list[str] = []
+    seen: list[str] = []
+    sharing = server.state.services.sharing
+    create = sharing.create_collection
+
+    def checked(actor, *, name):
+        key = name.removeprefix("order-")
+        seen.append(key)
+        if key not in _intents(journal):
+            late.append(key)
+        return create(actor, name=name)
+
+    sharing.create_collection = checked  # the route finds its method on the service instance
+    result = ax.create(conn, "collections.create", frame, journal=journal, max_workers=16)
+    assert len(result.success) == rows and result.failure.empty
+    assert len(seen) == rows
+    assert late == [], f"{len(late)} calls reached the Server before their intent was in the journal: {late[:5]}"
+    state = Journal(journal).load()
+    assert len(state.finished) == rows and not state.in_flight
+
+
+def test_lines_written_at_once_by_many_threads_are_each_in_the_file_once_and_in_order(tmp_path):
+    path = tmp_path / "many.journal"
+    journal = Journal(path, "collections.create")
+    journal.open()
+    threads, per_thread = 16, 200
+    missing: list[tuple[int, int]] = []
+
+    def write(t: int) -> None:
+        for n in range(per_thread):
+            key = f"{t}-{n}"
+            journal.step_sent(key, "fp", 0)
+            with open(path, "rb") as handle:  # on return, the intent is in the file
+                if f'"RecordID": "{key}"'.encode() not in handle.read():
+                    missing.append((t, n))
+            journal.finished(key, "fp", {"ok": True})
+
+    workers = [threading.Thread(target=write, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    journal.close()
+    assert missing == []
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert lines[0] == {"kind": "header", "action": "collections.create"}
+    assert len(lines) == 1 + 2 * threads * per_thread
+    for t in range(threads):  # each thread's lines in the order it wrote them
+        mine = [(e["RecordID"], "sent" in e) for e in lines[1:] if e["RecordID"].startswith(f"{t}-")]
+        assert mine == [(f"{t}-{n}", sent) for n in range(per_thread) for sent in (True, False)]
+    state = Journal(path).load()
+    assert len(state.finished) == threads * per_thread and not state.in_flight
