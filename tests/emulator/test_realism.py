@@ -54,7 +54,8 @@ def test_set_quirks_turns_one_on_and_off_and_survives_reset(real):
 def test_realistic_answers_are_the_default():
     emulator = Emulator()
     assert emulator.realism.on == Realism.of(True).on and emulator.realism("nulls")
-    assert not emulator.realism("list_without_source_app_id")  # off by default: docs/emulator.md says why
+    # every quirk is on: the client survives each (docs/emulator.md names the test of each)
+    assert all(emulator.realism(name) for name in QUIRKS) and emulator.realism("list_without_source_app_id")
 
 
 def _workflow(server: Emulator) -> str:
