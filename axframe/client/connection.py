@@ -598,9 +598,8 @@ def _endpoint_key(call: Call) -> str:
     return call.endpoint.name if call.endpoint is not None else f"{call.method} {call.path}"
 
 
-def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:
-    """A sentence for a non-2xx answer, with the Server's own message and modelState."""
-    detail = ""
+def _server_says(text: str) -> str:
+    """The Server's own message and modelState in an error answer (its start, when it is not JSON)."""
     try:
         body = json.loads(text) if text else None
     except ValueError:
@@ -610,11 +609,15 @@ def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:
         model_state = body.get("modelState")
         if isinstance(model_state, dict):
             parts += [f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in model_state.items()]
-        detail = " ".join(p for p in parts if p)
-    elif isinstance(body, str):
-        detail = body
-    elif text:
-        detail = text[:300]
+        return " ".join(p for p in parts if p)
+    if isinstance(body, str):
+        return body
+    return text[:300] if text else ""
+
+
+def describe_refusal(status: int, text: str, call: Call, attempts: int) -> str:
+    """A sentence for a non-2xx answer, with the Server's own message and modelState."""
+    detail = _server_says(text)
     label = {400: "the Server rejected the request", 401: "not authorized", 403: "forbidden",
              404: "not found", 409: "conflict", 413: "the request is too large",
              415: "the Server does not accept this content type", 429: "too many requests",
