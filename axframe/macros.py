@@ -23,9 +23,9 @@ from .client.call import Call, Outcome
 from .client.connection import Connection
 from .client.secrets import masked_text, scrub
 from .engine.journal import fingerprint
-from .engine.reconcile import can_reconcile, look_up_call
+from .engine.reconcile import GRACE, can_reconcile, look_up_call
 from .engine.reconcile import reconcile as reconciling
-from .engine.rows import IN_FLIGHT, Program, Row, Send, Step
+from .engine.rows import IN_FLIGHT, Program, Row, Send, Step, Wait
 from .engine.run import RunOptions, run_rows
 from .engine.shape import DOWNLOAD, MACRO, Ending, Result, Shape, Summary, shape_split
 from .errors import ErrorType
@@ -158,15 +158,19 @@ def call_program(endpoint: catalogue.Endpoint, plan: frames.Planned, key: str, t
     if outcome.journal == "in_flight":  # an earlier run died with this call in flight: did it happen?
         if not (reconcile and can_reconcile(endpoint)):
             return Ending.failed(ErrorType.OUTCOME_UNKNOWN, IN_FLIGHT, sent=False)
-        found = yield from look_up_call(endpoint, call)
-        if found is not None and found.ok:
-            return Ending(True, found.status, scrub(found.text),
-                          note="reconciled: an earlier run's call had made the record; found it by its natural key")
-        if found is not None:  # the lookup failed: the record may exist, so the create is not sent again
-            return Ending.failed(ErrorType.OUTCOME_UNKNOWN,
-                                 f"an earlier run stopped while this row's call was in flight, and {found.error}; "
-                                 "it was not sent again. Check the Server, then run this row without the journal if "
-                                 "it is still needed", sent=False)
+        for look in range(2):  # the earlier run's call may still be on its way: a second look, a grace later
+            if look:
+                yield Wait(GRACE)
+            found = yield from look_up_call(endpoint, call)
+            if found is not None and found.ok:
+                return Ending(True, found.status, scrub(found.text),
+                              note="reconciled: an earlier run's call had made the record; found it by its natural "
+                                   "key")
+            if found is not None:  # the lookup failed: the record may exist, so the create is not sent again
+                return Ending.failed(ErrorType.OUTCOME_UNKNOWN,
+                                     f"an earlier run stopped while this row's call was in flight, and {found.error}; "
+                                     "it was not sent again. Check the Server, then run this row without the journal "
+                                     "if it is still needed", sent=False)
         outcome = yield Send(call)
     note = outcome.note
     if outcome.journal == "resent" and call.method == "DELETE" and outcome.status == 404:

@@ -86,6 +86,30 @@ def test_row_left_in_flight_is_looked_up_not_resent(tmp_path, server, conn):
     assert all(emails.count(f"fl{i}@example.com") == 1 for i in range(3))
 
 
+def test_a_call_of_the_killed_run_that_reaches_the_server_late_is_found_not_sent_again(tmp_path, server, conn):
+    import threading
+
+    frame = users_frame(1, "late")
+    journal = tmp_path / "run.journal"
+    journal.write_text(json.dumps({"kind": "header", "action": "users.create"}) + "\n"
+                       + json.dumps({"RecordID": "1", "sent": True}) + "\n")
+    dead = ax.authenticate(server.url, *server.curator)
+
+    def arrives_late():  # the killed run's call, still on its way when the resumed run looks for its record
+        time.sleep(0.3)
+        ax.create(dead, "users.create", frame)
+
+    late = threading.Thread(target=arrives_late)
+    before = server.stats()["routes"].get("Users_CreateUser", 0)
+    late.start()
+    result = ax.create(conn, "users.create", frame, journal=journal)
+    late.join()
+    assert result.failure.empty, result.failure[["ErrorType", "Error"]].to_dict("records")
+    assert result.summary.reconciled == 1
+    assert server.stats()["routes"].get("Users_CreateUser", 0) - before == 1  # the late call; the resume sent none
+    assert [u["email"] for u in server.state.users.values()].count("late0@example.com") == 1
+
+
 def test_in_flight_row_without_natural_key_is_not_resent(tmp_path, server, conn):
     journal = tmp_path / "run.journal"
     journal.write_text(json.dumps({"kind": "header", "action": "collections.create"}) + "\n"
