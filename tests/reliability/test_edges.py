@@ -43,9 +43,13 @@ def test_a_journal_in_use_is_refused_naming_the_process_that_holds_it(tmp_path):
 
 
 RUN = textwrap.dedent("""\
-    import sys, axframe as ax, pandas as pd
+    import os, sys, time, axframe as ax, pandas as pd
     conn = ax.authenticate(sys.argv[1], sys.argv[2], sys.argv[3])
     frame = ax.add_record_id(pd.DataFrame({"name": [f"pair-{i}" for i in range(300)]}))
+    ready = sys.argv[5]  # both runs start together, once both have started up (imports take long on a busy machine)
+    open(ready + "." + str(os.getpid()), "w").close()
+    while len([n for n in os.listdir(os.path.dirname(ready)) if n.startswith(os.path.basename(ready) + ".")]) < 2:
+        time.sleep(0.01)
     try:
         result = ax.create(conn, "collections.create", frame, journal=sys.argv[4], progress=False, max_workers=4)
     except ax.JournalError as exc:
@@ -60,8 +64,8 @@ def test_two_runs_started_at_once_on_one_journal_do_everything_once(tmp_path, se
     script = tmp_path / "run.py"
     script.write_text(RUN)
     journal = tmp_path / "pair.journal"
-    server.faults.configure(latency=0.005)
-    argv = [sys.executable, str(script), server.url, *server.curator, str(journal)]
+    server.faults.configure(latency=0.02)  # a run of about 1.5 s: long enough for the other to find it running
+    argv = [sys.executable, str(script), server.url, *server.curator, str(journal), str(tmp_path / "ready")]
     runs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [run.communicate(timeout=120) for run in runs]
     codes = sorted(run.returncode for run in runs)
