@@ -562,6 +562,12 @@ class RowPlan:
         self.fast = self._compile(list(columns))
 
     def _compile(self, columns: list[Any]) -> bool:
+        """Work out each column's part of the plan once; False when this action's rows are planned one by one.
+
+        Its complexity (23) is one early return per kind of action the column pass does not serve (uploads,
+        array or text bodies, legacy-only actions, dotted or contract columns): kept in one place, so that the
+        list of what falls back to ``plan_row`` reads as one list.
+        """
         endpoint = self.endpoint
         if (self.legacy and not endpoint.legacy) or self.kind not in ("none", "object"):
             return False
@@ -693,7 +699,11 @@ class RowPlan:
         return [[c for c in row if c is not None and c is not _BAD] for row in zip(*given)]
 
     def _bodies(self, part: pd.DataFrame, n: int, bad: set[int]) -> tuple[list[str], bool]:
-        """Each row's JSON body, built as ``json.dumps`` of the dict of its present cells would write it."""
+        """Each row's JSON body, built as ``json.dumps`` of the dict of its present cells would write it.
+
+        One loop over the chunk's rows with a branch per kind of cell (complexity 23): the hot loop of a large
+        run, where a call per cell would cost more than the branches.
+        """
         pieces = []
         masked = False
         missing_any = False
