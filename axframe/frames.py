@@ -25,6 +25,9 @@ query parameters), then plans the rows a column at a time, a chunk of rows at
 once, each distinct value of a column checked once.  A row with any problem is
 planned by :func:`plan_row` itself, so that its message is the one it always
 was; a large dry run costs its URL and body text per row and little more.
+
+Its length (about 750 lines): the per-row planner and the compiled column-at-a-time plan, which must
+give the same call and the same message for every row (tests/client/test_row_plan.py), live side by side.
 """
 
 from __future__ import annotations

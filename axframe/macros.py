@@ -102,8 +102,7 @@ def run_action(conn: Connection, action: "str | catalogue.Endpoint", frame: Any 
     df, unnamed = resolve(None if dry_run else Names(conn), endpoint, df, placeholder=dry_run)
     body_columns = frames.contract_columns_for(endpoint, list(df.columns), contract_columns)
     ids = frames.column_values(df[frames.RECORD_ID])
-    refused: dict[int, Ending] = {pos: Ending.refused(p.error_type, p.error)
-                                  for pos, p in frames.record_id_problems(df[frames.RECORD_ID]).items()}
+    refused = _bad_record_ids(df)
     for pos, (error_type, error) in unnamed.items():
         refused.setdefault(pos, Ending.refused(error_type, error))
     plan = frames.RowPlan(endpoint, list(df.columns), body_columns, file_column=file_column, merge=merge,
@@ -127,11 +126,16 @@ def run_action(conn: Connection, action: "str | catalogue.Endpoint", frame: Any 
     return result
 
 
+def _bad_record_ids(df: pd.DataFrame) -> dict[int, Ending]:
+    """The rows whose RecordID is missing, not whole or seen twice, each refused with its reason."""
+    return {pos: Ending.refused(p.error_type, p.error)
+            for pos, p in frames.record_id_problems(df[frames.RECORD_ID]).items()}
+
+
 def _refused_all(conn: Connection, endpoint: catalogue.Endpoint, df: pd.DataFrame, why: str, options: RunOptions,
                  started: float) -> Result:
     """Every row a failure ``NotAvailable`` saying why, nothing sent (bad RecordIDs keep their own errors)."""
-    refused = {pos: Ending.refused(p.error_type, p.error)
-               for pos, p in frames.record_id_problems(df[frames.RECORD_ID]).items()}
+    refused = _bad_record_ids(df)
     for pos in range(len(df)):
         refused.setdefault(pos, Ending.refused(ErrorType.NOT_AVAILABLE, why))
     result, _ = run_rows(conn, df, [], refused, spec=DOWNLOAD if endpoint.binary else MACRO,

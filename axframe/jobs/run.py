@@ -6,6 +6,9 @@ journal records them, and a resumed run follows the jobs it already queued
 instead of queuing new ones), and its looks at the job are separated by timed
 waits that hold no thread.  At most ``max_queued`` rows are between queuing
 and the end of their job at once.
+
+Its length (about 740 lines): the job program, its scheduler and the resume settling share the job's
+state; split apart, each would reach into the others' records.
 """
 
 from __future__ import annotations
