@@ -48,6 +48,10 @@ class _NoAuth(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         return request
 
+    def authorization(self) -> str | None:
+        """The ``Authorization`` header it signs every request with: none."""
+        return None
+
 
 _NO_AUTH = _NoAuth()
 
@@ -261,8 +265,13 @@ class TokenAuth(requests.auth.AuthBase):
 
     # requests hook --------------------------------------------------------------
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
+        request.headers["Authorization"] = self.authorization()
         return request
+
+    def authorization(self) -> str:
+        """The ``Authorization`` header it signs every request with, whatever the request (the transport
+        sets it without preparing the request for :meth:`__call__`)."""
+        return f"Bearer {self.token()}"
 
 
 def _refusal(response: requests.Response, url: str) -> str:

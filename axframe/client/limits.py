@@ -30,6 +30,8 @@ import time
 from typing import Any, ContextManager
 
 import requests
+import urllib3
+from urllib3 import exceptions as urllib3_errors
 
 from ..errors import AnswerRefused
 
@@ -206,18 +208,24 @@ def read_bounded(response: requests.Response, limit: int, deadline: float | None
                                                       f"{limit_name} ({limit:,})")
         size, chunks = 0, []
         try:
-            for chunk in response.iter_content(BLOCK):
-                size += len(chunk)
-                if size > limit:
-                    raise AnswerRefused(response.status_code,
-                                        f"the Server's answer grew past {limit_name} ({limit:,})")
+            if declared.isdigit() and int(declared) <= BLOCK and _plain(response):  # the common case: one read
                 if budget is not None:
-                    if not budget.take(len(chunk)):
+                    if not budget.take(int(declared)):
+                        raise AnswerRefused(response.status_code, _over_budget(budget))
+                    held = int(declared)
+                chunks.append(_read_whole(response))
+                response._content_consumed = True
+            else:
+                for chunk in response.iter_content(BLOCK):
+                    size += len(chunk)
+                    if size > limit:
                         raise AnswerRefused(response.status_code,
-                                            f"the answers being read at once grew past max_bytes_in_flight "
-                                            f"({budget.limit:,}); this one was not read")
-                    held += len(chunk)
-                chunks.append(chunk)
+                                            f"the Server's answer grew past {limit_name} ({limit:,})")
+                    if budget is not None:
+                        if not budget.take(len(chunk)):
+                            raise AnswerRefused(response.status_code, _over_budget(budget))
+                        held += len(chunk)
+                    chunks.append(chunk)
         except (requests.RequestException, OSError, ValueError):
             if expired():
                 raise AnswerRefused(response.status_code, late(deadline)) from None
@@ -231,6 +239,41 @@ def read_bounded(response: requests.Response, limit: int, deadline: float | None
     finally:
         if budget is not None and held:
             budget.give(held)
+
+
+def _plain(response: requests.Response) -> bool:
+    """An answer urllib3 reads as it came (not compressed), that nothing has read yet."""
+    raw = response.raw
+    return type(raw) is urllib3.HTTPResponse and not response._content_consumed \
+        and not raw.headers.get("Content-Encoding")
+
+
+def _read_whole(response: requests.Response) -> bytes:
+    """The rest of an answer, in one read, failing as ``iter_content`` fails."""
+    try:
+        return response.raw.read()
+    except Exception as exc:
+        mapped = _read_error(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def _over_budget(budget: Budget) -> str:
+    return f"the answers being read at once grew past max_bytes_in_flight ({budget.limit:,}); this one was not read"
+
+
+def _read_error(exc: Exception) -> Exception | None:
+    """What ``requests`` raises for urllib3's *exc* while reading an answer (None: raised as it is)."""
+    if isinstance(exc, urllib3_errors.ProtocolError):
+        return requests.exceptions.ChunkedEncodingError(exc)
+    if isinstance(exc, urllib3_errors.DecodeError):
+        return requests.exceptions.ContentDecodingError(exc)
+    if isinstance(exc, urllib3_errors.ReadTimeoutError):
+        return requests.ConnectionError(exc)
+    if isinstance(exc, urllib3_errors.SSLError):
+        return requests.exceptions.SSLError(exc)
+    return None
 
 
 def late(deadline: float | None) -> str:

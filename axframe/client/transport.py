@@ -3,34 +3,45 @@
 :func:`make_session` builds the pooled session a :class:`~axframe.client.Connection`
 sends through: the environment's proxy and CA settings resolved once (``requests``
 would read ``os.environ`` again on every call), keep-alive pools, no retries of
-its own.  :class:`Sender` sends a call through that session's mounted adapter
-without ``Session.request``'s work per call (merging settings, hooks and cookie
-jars that a connection settles once), honouring what the session holds when it
-is sent: its headers, cookies, proxies, CA bundle, client certificate, auth and
-adapters.  :class:`WatchedAdapter` keeps each origin's connection pool, so that
-a call does not look for it (nor stat the CA bundle) again.
-:func:`mount_wsgi` serves a base URL from a WSGI application in the
-same process instead of a socket: the emulator's, for tests of client logic.
+its own.  :class:`Sender` sends a call straight through the urllib3 pool that the
+session's mounted adapter keeps for the origin, without ``Session.request``'s work
+per call (merging settings, hooks and cookie jars that a connection settles once)
+nor the adapter's (a prepared request, a copy of every answer's headers), honouring
+what the session holds when it is sent: its headers, cookies, proxies, CA bundle,
+client certificate, auth and adapters (a proxy, an auth that signs the whole
+request or an adapter of the user's own goes the adapter's way).
+:class:`WatchedAdapter` keeps each origin's connection pool, so that a call does
+not look for it (nor stat the CA bundle) again; its connections set a socket's
+timeout only when it changes, and send a request on an open connection under the
+read timeout (a system call saved twice per exchange: with many threads, each is a
+wait for the GIL).  :func:`mount_wsgi` serves a base URL from a WSGI application in
+the same process instead of a socket: the emulator's, for tests of client logic.
 :func:`classify` says how far a failed request got (never sent, sent and broken,
 unanswered), which decides what may be retried.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import re
+import socket
+import ssl
 import sys
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlencode, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
-from requests.cookies import extract_cookies_to_jar, get_cookie_header
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar, get_cookie_header
 from requests.hooks import default_hooks, dispatch_hook
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, select_proxy
+from urllib3 import exceptions as urllib3_errors
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import Timeout
 
 from . import limits
 from . import retry as retrying
@@ -61,15 +72,82 @@ def make_session(base_url: str, verify: bool | str, pool_size: int) -> requests.
     return session
 
 
+class _QuietSocket(socket.socket):
+    """A socket whose timeout is set only when it changes.
+
+    urllib3 sets the socket's timeout twice per exchange; each setting is a system call that lets go of
+    the GIL, and with many threads sending at once, getting it back is a wait: a context switch or two
+    per setting, most of the cost of an exchange's system calls."""
+
+    __slots__ = ()
+
+    def settimeout(self, value: float | None) -> None:
+        if value != self.gettimeout():
+            super().settimeout(value)
+
+
+def _quiet(sock: socket.socket) -> socket.socket:
+    if type(sock) is not socket.socket:
+        return sock
+    timeout = sock.gettimeout()
+    quiet = _QuietSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+    socket.socket.settimeout(quiet, timeout)
+    return quiet
+
+
+class _HTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _quiet(super()._new_conn())
+
+
+class _QuietSSLSocket(ssl.SSLSocket):
+    """A TLS socket whose timeout is set only when it changes (see :class:`_QuietSocket`)."""
+
+    def settimeout(self, value: float | None) -> None:
+        if value != self.gettimeout():
+            super().settimeout(value)
+
+
+class _HTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        if type(self.sock) is ssl.SSLSocket:  # made by the TLS context; not a proxy's TLS-in-TLS transport
+            self.sock.__class__ = _QuietSSLSocket
+
+
+_SENDING: dict[float | None, Timeout] = {}
+
+
+def _on_open_connection(conn: Any, kwargs: dict[str, Any]) -> None:
+    """On a connection already open, send the request under the read timeout: urllib3 would set the
+    socket to the connect timeout for sending and back to the read timeout for the answer (two system
+    calls per exchange); the connect timeout bounds connecting."""
+    limits.attach(conn)  # the socket a deadline shuts, if the exchange outlives it
+    timeout = kwargs.get("timeout")
+    if conn.sock is None or not isinstance(timeout, Timeout) or timeout.total is not None:
+        return
+    read = timeout.read_timeout
+    if timeout.connect_timeout == read:
+        return
+    same = _SENDING.get(read)  # type: ignore[arg-type]
+    if same is None:
+        same = _SENDING[read] = Timeout(connect=read, read=read)  # type: ignore[arg-type]
+    kwargs["timeout"] = same
+
+
 class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
     def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        limits.attach(conn)  # the socket a deadline shuts, if the exchange outlives it
+        _on_open_connection(conn, kwargs)
         return super()._make_request(conn, *args, **kwargs)
 
 
 class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
     def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        limits.attach(conn)
+        _on_open_connection(conn, kwargs)
         return super()._make_request(conn, *args, **kwargs)
 
 
@@ -106,12 +184,27 @@ class WatchedAdapter(HTTPAdapter):
                                         proxies: Mapping[str, str] | None = None, cert: Any = None) -> Any:
         url = request.url or ""
         proxy = select_proxy(url, proxies) if proxies else None  # type: ignore[arg-type]
+        pool = self._kept(url, proxy, verify, cert, request)
+        if pool is None:  # an unhashable setting (a list for cert): looked up as requests does
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)  # type: ignore[arg-type]
+        return pool
+
+    def pool_for(self, url: str, verify: Any, cert: Any) -> Any:
+        """The pool a request to *url* goes through when no proxy is used (None for an unhashable setting)."""
+        return self._kept(url, None, verify, cert, None)
+
+    def _kept(self, url: str, proxy: str | None, verify: Any, cert: Any,
+              request: requests.PreparedRequest | None) -> Any:
         try:
             key = (_origin(url), proxy, verify, cert)
             pool = self._pools.get(key)
-        except TypeError:  # an unhashable setting (a list for cert): looked up as requests does
-            return super().get_connection_with_tls_context(request, verify, proxies, cert)  # type: ignore[arg-type]
+        except TypeError:
+            return None
         if pool is None or pool.pool is None:
+            if request is None:
+                request = requests.PreparedRequest()
+                request.url = url
+            proxies = {"all": proxy} if proxy else None
             pool = super().get_connection_with_tls_context(request, verify, proxies, cert)  # type: ignore[arg-type]
             if len(self._pools) >= self._MAX_KEPT:
                 self._pools.clear()
@@ -205,8 +298,14 @@ class Sender:
             return session.request(method, url, params=params or None, data=body,
                                    headers={"Content-Type": content_type} if content_type else None,
                                    timeout=timeout, allow_redirects=False, stream=True)
-        prepared = self.prepare(method, url, params, body, content_type)
-        adapter = session.get_adapter(prepared.url)  # type: ignore[arg-type]
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(list(params))
+        adapter = session.get_adapter(url)
+        if type(adapter) is WatchedAdapter and url.isascii() and _AS_WRITTEN.fullmatch(url):
+            direct = self._direct(adapter, method, url, body, content_type, timeout)
+            if direct is not None:
+                return direct
+        prepared = self.prepare(method, url, None, body, content_type)
         verify, cert, proxies = session.verify, session.cert, session.proxies
         response = adapter.send(prepared, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
         if prepared.hooks["response"]:  # the auth's own (a digest challenge, say)
@@ -214,6 +313,68 @@ class Sender:
                                      verify=verify, cert=cert, proxies=proxies)
         if _sets_cookies(response.headers):  # a load balancer's sticky cookie, kept for the next calls
             extract_cookies_to_jar(session.cookies, prepared, response.raw)
+        return response
+
+    def _direct(self, adapter: "WatchedAdapter", method: str, url: str, body: bytes | None,
+                content_type: str | None, timeout: Any) -> requests.Response | None:
+        """The exchange straight through the origin's urllib3 pool, as the adapter would make it; None when
+        it cannot be (a proxy, an auth that signs the request itself): the caller sends it the usual way.
+
+        Byte for byte the request ``Session.request`` sends: the session's headers (the call's own win,
+        names compared without case), its cookies, the auth's ``Authorization``, a ``Content-Length``; the
+        pool the adapter would pick, its TLS settings checked as the adapter checks them, its failures
+        raised as the adapter raises them."""
+        session = self.session
+        auth = session.auth
+        signer = None
+        if auth is not None:
+            signer = getattr(auth, "authorization", None)
+            if signer is None:
+                return None  # it signs the prepared request: OAuth1, digest, the user's own
+        proxies = session.proxies
+        if proxies and select_proxy(url, proxies):  # type: ignore[arg-type]
+            return None
+        verify, cert = session.verify, session.cert
+        pool = adapter.pool_for(url, verify, cert)
+        if pool is None:
+            return None
+        adapter.cert_verify(pool, url, verify, cert)
+        extra: dict[str, str] = {}
+        if content_type:
+            extra["content-type"] = content_type
+        if body:
+            extra["content-length"] = str(len(body))
+        elif method not in ("GET", "HEAD"):
+            extra["content-length"] = "0"
+        if signer is not None:
+            value = signer()
+            if value:
+                extra["authorization"] = value
+        headers = {k: v for k, v in session.headers.items() if v is not None and k.lower() not in extra}
+        prepared = requests.PreparedRequest()
+        prepared.method, prepared.url, prepared.body = method.upper(), url, body or None
+        prepared.headers = headers  # type: ignore[assignment]  # canonical names: read back as written
+        jar = session.cookies
+        if getattr(jar, "_cookies", True):  # an empty jar has nothing to send
+            cookie = get_cookie_header(jar, prepared)
+            if cookie:
+                extra["cookie"] = cookie
+        for name, value in extra.items():
+            headers[_HEADER_NAMES[name]] = value
+        cut = _path_start(url)
+        try:
+            answer = pool.urlopen(method, url[cut:] if cut >= 0 else "/", body=body or None, headers=headers,
+                                  redirect=False, assert_same_host=False, preload_content=False,
+                                  decode_content=False, retries=adapter.max_retries, timeout=_timeout(timeout),
+                                  chunked=False)
+        except Exception as exc:
+            mapped = _as_requests_error(exc, prepared)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        response = _answer(prepared, answer, adapter)
+        if _sets_cookies(answer.headers):
+            extract_cookies_to_jar(jar, prepared, answer)
         return response
 
     def prepare(self, method: str, url: str, params: Sequence[tuple[str, str]] | None, body: bytes | None,
@@ -250,6 +411,76 @@ class Sender:
             prepared.__dict__.update(signed.__dict__)
         prepared.prepare_content_length(prepared.body)
         return prepared
+
+
+def _answer(request: requests.PreparedRequest, raw: Any, adapter: BaseAdapter) -> requests.Response:
+    """The ``requests.Response`` of urllib3's *raw* answer to *request*, as the adapter builds it, without
+    copying the headers: urllib3's own mapping of them is read without case, as ``requests``' copy is."""
+    response = requests.Response.__new__(requests.Response)
+    headers = raw.headers
+    response.__dict__.update(_content=False, _content_consumed=False, _next=None, status_code=raw.status,
+                             headers=headers, raw=raw, url=request.url, encoding=get_encoding_from_headers(headers),
+                             history=[], reason=raw.reason, cookies=RequestsCookieJar(), elapsed=_NO_TIME,
+                             request=request, connection=adapter)
+    return response
+
+
+_HEADER_NAMES = {"content-type": "Content-Type", "content-length": "Content-Length", "authorization": "Authorization",
+                 "cookie": "Cookie"}
+_TIMEOUTS: dict[Any, Timeout] = {}
+_NO_TIME = datetime.timedelta(0)
+
+
+def _timeout(timeout: Any) -> Timeout:
+    """*timeout* as urllib3 takes it, as ``requests`` converts it (a number, a (connect, read) pair or None)."""
+    if isinstance(timeout, Timeout):
+        return timeout
+    try:
+        made = _TIMEOUTS.get(timeout)
+    except TypeError:
+        made = None
+    if made is None:
+        if isinstance(timeout, tuple):
+            try:
+                connect, read = timeout
+            except ValueError:
+                raise ValueError(f"Invalid timeout {timeout}. Pass a (connect, read) timeout tuple, or a single "
+                                 "float to set both timeouts to the same value.") from None
+            made = Timeout(connect=connect, read=read)
+        else:
+            made = Timeout(connect=timeout, read=timeout)
+        if len(_TIMEOUTS) < 64:
+            _TIMEOUTS[timeout] = made
+    return made
+
+
+def _as_requests_error(exc: Exception, request: requests.PreparedRequest) -> Exception | None:
+    """The ``requests`` exception its adapter raises for urllib3's *exc* (None: raised as it is)."""
+    if isinstance(exc, (urllib3_errors.ProtocolError, OSError)):
+        return requests.ConnectionError(exc, request=request)
+    if isinstance(exc, urllib3_errors.MaxRetryError):
+        reason = exc.reason
+        if isinstance(reason, urllib3_errors.ConnectTimeoutError) \
+                and not isinstance(reason, urllib3_errors.NewConnectionError):
+            return requests.ConnectTimeout(exc, request=request)
+        if isinstance(reason, urllib3_errors.ResponseError):
+            return requests.exceptions.RetryError(exc, request=request)
+        if isinstance(reason, urllib3_errors.ProxyError):
+            return requests.exceptions.ProxyError(exc, request=request)
+        if isinstance(reason, urllib3_errors.SSLError):
+            return requests.exceptions.SSLError(exc, request=request)
+        return requests.ConnectionError(exc, request=request)
+    if isinstance(exc, urllib3_errors.ClosedPoolError):
+        return requests.ConnectionError(exc, request=request)
+    if isinstance(exc, urllib3_errors.ProxyError):
+        return requests.exceptions.ProxyError(exc)
+    if isinstance(exc, urllib3_errors.SSLError):
+        return requests.exceptions.SSLError(exc, request=request)
+    if isinstance(exc, urllib3_errors.ReadTimeoutError):
+        return requests.ReadTimeout(exc, request=request)
+    if isinstance(exc, urllib3_errors.InvalidHeader):
+        return requests.exceptions.InvalidHeader(exc, request=request)
+    return None
 
 
 def redirect_refusal(status: int, location: str | None) -> str:

@@ -1,0 +1,203 @@
+"""The direct send path on the wire: what reaches a loopback socket, over HTTP and over TLS.
+
+A call goes straight through the origin's urllib3 pool (not ``requests``' adapter), so these tests
+look at the bytes a recording server receives: the same request ``Session.request`` sends, the
+socket's timeout set once per connection rather than twice per exchange, a large upload not cut
+short by the connect timeout, and TLS checked against the CA bundle given.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+import trustme
+
+import axframe as ax
+from axframe.client import Call
+
+from ..conftest import fast_retry
+
+TOKEN = b'{"access_token": "wire-token-0123456789abcdef", "expires_in": 3599}'
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """A tiny Server on HTTP/1.1 (connections kept alive) that records every request it is sent."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[tuple[str, str, dict[str, str], bytes]] = []
+    delay_reading = 0.0
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _answer(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _record(self) -> bytes:
+        if self.delay_reading and self.path != "/webapi/oauth2/token":
+            time.sleep(self.delay_reading)  # the request's body waits in the socket's buffers meanwhile
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        _Recorder.seen.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        return body
+
+    def do_POST(self):
+        body = self._record()
+        self._answer(TOKEN if self.path == "/webapi/oauth2/token" else json.dumps(len(body)).encode())
+
+    do_PUT = do_DELETE = do_POST
+
+    def do_GET(self):
+        self._record()
+        self._answer(b"[]")
+
+
+def _serve(tls: ssl.SSLContext | None = None):
+    _Recorder.seen = []
+    _Recorder.delay_reading = 0.0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    httpd.daemon_threads = True
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    return httpd
+
+
+@pytest.fixture
+def recorder():
+    httpd = _serve()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_recorder(ca, tmp_path):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    httpd = _serve(context)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}", str(bundle)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def count_settimeout(monkeypatch):
+    """How many times a socket's timeout is really set (a system call each)."""
+    calls = []
+    for cls in (socket.socket, ssl.SSLSocket):
+        real = cls.settimeout
+
+        def counting(self, value, _real=real):
+            calls.append(value)
+            return _real(self, value)
+
+        monkeypatch.setattr(cls, "settimeout", counting)
+    return calls
+
+
+@pytest.mark.parametrize("method, path, params, body, content_type", [
+    ("GET", "/v3/collections", [], None, None),
+    ("GET", "/v3/users", [("email", "a+b@example.com"), ("view", "Full")], None, None),
+    ("POST", "/v3/collections", [], b'{"name": "x"}', "application/json"),
+    ("PUT", "/v3/collections/abc", [], b"", "application/json"),
+    ("DELETE", "/v3/collections/abc", [("force", "true")], None, None),
+])
+def test_the_direct_path_sends_what_session_request_sends(recorder, method, path, params, body, content_type):
+    with ax.authenticate(recorder, "wire-key-0001", "wire-secret-0001", retry=fast_retry()) as conn:
+        conn.session.headers["X-Trace"] = "trace-1"
+        conn.session.cookies.set("Sticky", "node-2")
+        url = conn.base_url + path
+        ours = conn._sender.send(method, url, params, body, content_type, conn.timeout)
+        theirs = conn.session.request(method, url, params=params or None, data=body, timeout=conn.timeout,
+                                      headers={"Content-Type": content_type} if content_type else None,
+                                      allow_redirects=False)
+        assert ours.status_code == theirs.status_code == 200 and ours.content == theirs.content
+    sent_ours, sent_theirs = _Recorder.seen[-2:]
+    assert sent_ours == sent_theirs
+    assert sent_ours[2]["authorization"].startswith("Bearer wire-token") and sent_ours[2]["cookie"] == "Sticky=node-2"
+    assert sent_ours[2]["x-trace"] == "trace-1"
+
+
+def test_an_open_connection_s_timeout_is_set_once_not_twice_per_exchange(recorder, count_settimeout):
+    with ax.authenticate(recorder, "wire-key-0002", "wire-secret-0002", retry=fast_retry()) as conn:
+        assert conn.send(Call("GET", "/v3/collections")).ok  # the connection is opened
+        before = len(count_settimeout)
+        for _ in range(20):
+            assert conn.send(Call("POST", "/v3/collections", body=b'{"name": "y"}',
+                                  content_type="application/json")).ok
+    assert len(count_settimeout) - before <= 2, count_settimeout[before:]
+
+
+def test_over_tls_the_ca_bundle_is_checked_and_the_timeout_is_set_once(tls_recorder, count_settimeout):
+    url, bundle = tls_recorder
+    with ax.authenticate(url, "wire-key-0003", "wire-secret-0003", ca_bundle=bundle, retry=fast_retry()) as conn:
+        assert conn.send(Call("GET", "/v3/collections")).ok
+        before = len(count_settimeout)
+        for _ in range(20):
+            assert conn.send(Call("GET", "/v3/collections")).ok
+        assert len(count_settimeout) - before <= 2, count_settimeout[before:]
+    assert len(_Recorder.seen) == 22  # a token and 21 calls, all over TLS
+    with pytest.raises(ax.ServerUnreachable, match="SSLError"):  # the system's CAs do not know this one
+        ax.authenticate(url, "wire-key-0004", "wire-secret-0004", retry=fast_retry())
+
+
+def test_a_large_upload_to_a_slow_reader_is_not_cut_short_by_the_connect_timeout(recorder):
+    body = json.dumps({"name": "z" * (8 << 20)}).encode()  # far more than the sockets' buffers hold
+    with ax.authenticate(recorder, "wire-key-0005", "wire-secret-0005", timeout=(0.3, 30),
+                         retry=fast_retry()) as conn:
+        assert conn.send(Call("GET", "/v3/collections")).ok  # the connection is open
+        _Recorder.delay_reading = 1.0  # the Server reads the next request a second late
+        outcome = conn.send(Call("POST", "/v3/collections", body=body, content_type="application/json"))
+    assert outcome.ok, outcome.error
+    assert outcome.json() == len(body)
+
+
+def test_the_read_timeout_still_bounds_the_wait_for_an_answer(recorder):
+    with ax.authenticate(recorder, "wire-key-0006", "wire-secret-0006", timeout=(5, 0.3),
+                         retry=fast_retry()) as conn:
+        assert conn.send(Call("GET", "/v3/collections")).ok
+        _Recorder.delay_reading = 1.5
+        outcome = conn.send(Call("GET", "/v3/collections"))
+    assert not outcome.ok and outcome.error_type == ax.ErrorType.TIMEOUT, outcome.error
+
+
+def test_a_session_request_through_the_same_adapter_still_gets_a_full_response(recorder):
+    with ax.authenticate(recorder, "wire-key-0007", "wire-secret-0007", retry=fast_retry()) as conn:
+        raw = conn.request("GET", "/v3/collections")
+    assert isinstance(raw, requests.Response) and raw.json() == [] and raw.headers["content-type"].startswith(
+        "application/json")
+
+
+def test_a_call_does_not_go_through_the_adapter_s_send(recorder, monkeypatch):
+    from axframe.client.transport import WatchedAdapter
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the adapter's send was used")
+
+    with ax.authenticate(recorder, "wire-key-0008", "wire-secret-0008", retry=fast_retry()) as conn:
+        monkeypatch.setattr(WatchedAdapter, "send", refuse)
+        assert conn.send(Call("GET", "/v3/collections")).ok
+        assert conn.send(Call("POST", "/v3/collections", body=b"{}", content_type="application/json")).ok
