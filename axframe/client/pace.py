@@ -9,27 +9,37 @@ the clock injected.  :class:`AdaptiveGate` holds calls to that limit, and the
 engine starts worker threads only as the limit grows (:meth:`Pace.threads`).
 
 The limit is judged once per *window* of completions (``max(8, 2 * limit)``,
-about two round trips, and at least 0.05 s while ramping; ``max(window, 4 *
+about two round trips, and at least 0.03 s while ramping; ``max(window, 4 *
 limit)`` and at least 0.2 s after, less swayed by a busy machine), comparing
 its throughput and median latency with the previous window's and with the
 best latency seen (what a call costs when nothing queues).  The first window
-(connections being opened) is measured but not judged.
+(as many calls as the limit: each opens a connection) is measured but not
+judged.
 
 1. **Ramp.**  From a small start (4), the limit doubles each window while
    throughput rises by at least ``ramp_gain`` (25%; below the Server's
    capacity a doubling nearly doubles it), or while it does not fall and
    calls do not queue (median latency within 1.2 times the best: the Server
-   has room, whatever one noisy window says).  A doubling that seems to earn
-   less is looked at for a second window, and judged on both; if it still
-   earns less, it ends the ramp: half way back when it did not cost throughput (the
-   Server's edge lies between the two, or one window's noise hid the gain),
-   at the previous limit when it cost more than ``gain``.
+   has room, whatever one noisy window says).  After two doublings in a row
+   that each nearly doubled throughput with calls not queueing, it jumps
+   fourfold (far from the edge, a window saved); a jump that earns less than
+   fourfold ends the ramp half way between the jump and the limit its
+   throughput points to (by Little's law, where throughput stopped growing).
+   A doubling that seems to earn less is looked at for a second window, and
+   judged on both; if it still earns less, it ends the ramp: half way back
+   when it did not cost throughput (the Server's edge lies between the two,
+   or one window's noise hid the gain), at the previous limit when it cost
+   more than ``gain`` (and the first probe then tries fewer calls).
 2. **Steady.**  The limit is probed upwards by one step (10%, at least one
    call) only while calls do not queue (median latency within
    ``latency_tolerance`` of the best seen) and never up to a limit that was
    refused.  A probe that raises throughput by at least ``gain`` (5%) is kept;
-   one that does not is undone, and the next waits three windows.  The limit
-   steps down when, two windows in a row, latency is well above the best and
+   one that does not is undone, and the next, three windows later, probes
+   downwards: one step fewer calls, kept while throughput holds (within a
+   fifth of ``gain``), undone when it falls, after which probes go up again.
+   The fewest calls that earn the most load the Server and this machine
+   least (on a fast Server, more threads only contend).  The limit steps
+   down when, two windows in a row, latency is well above the best and
    throughput is a fifth below the first window judged at this limit.
 3. **Refusals.**  A 429 or 503 cuts the limit at once (by half while ramping,
    when the overshoot may be a doubling; by a quarter after) and ends the
@@ -55,7 +65,7 @@ class Pace:
 
     def __init__(self, start: int = 4, min_limit: int = 1, max_limit: int = 64, *, window: int = 48,
                  ramp_gain: float = 0.25, gain: float = 0.05, latency_tolerance: float = 1.5,
-                 ceiling_windows: int = 30, ramp_seconds: float = 0.05, steady_seconds: float = 0.2,
+                 ceiling_windows: int = 30, ramp_seconds: float = 0.03, steady_seconds: float = 0.2,
                  clock: Callable[[], float] = time.perf_counter):
         self.min_limit = min_limit
         self.max_limit = max_limit
@@ -75,13 +85,18 @@ class Pace:
         self._cooldown = 0  # refusals before this many completions belong to the last cut
         self._previous: tuple[float, float] | None = None  # (limit, throughput) of the last window judged
         self._best_latency: float | None = None
-        self._probe: tuple[float, float] | None = None  # (limit, throughput) before a probe upwards
+        self._probe: tuple[float, float] | None = None  # (limit, throughput) before a probe
+        self._down = False  # the next probe tries fewer calls at once (more did not pay)
         self._rest = 0  # windows to wait before the next probe
         self._skip = True  # the first window holds connecting, a cut's the run's pause: measured, not judged
+        self._opening = True  # the first window: as many calls as the limit, the connections opened
         self._strikes = 0  # windows in a row that showed queueing and throughput well down
         self._held: float | None = None  # the throughput of a first look at a doubling that seemed not to pay
         self._reference: float | None = None  # the throughput of the first window judged at this limit
         self.flat = 1.2  # latency within this of the best: calls do not queue
+        self.linear = 0.85  # a doubling that earned this share of twice the throughput: the Server has room
+        self._linear = 0  # doublings in a row that did
+        self._jumped = False  # the last step was a fourfold jump
         self.fall = 0.2  # throughput this far below the limit's first window: it fell
         self.ceiling: float | None = None  # the lowest limit refused, kept below for a while
         self._ceiling_left = 0
@@ -114,7 +129,9 @@ class Pace:
         self._count += 1
         self._latencies.append(latency)
         # the ramp decides on short windows; steady probes on longer ones, less swayed by noise
-        if self.ramping:
+        if self._opening:
+            size, seconds = int(self.limit), 0.0  # each of the first calls opens a connection: one each
+        elif self.ramping:
             size, seconds = max(8, 2 * int(self.limit)), self.ramp_seconds
         else:
             size, seconds = max(self.window, 4 * int(self.limit)), self.steady_seconds
@@ -128,6 +145,7 @@ class Pace:
         factor = 0.5 if self.ramping else 0.75
         self.ramping = False
         self._probe = None
+        self._down = False
         self._rest = 1
         self._skip = True
         self._previous = None
@@ -138,7 +156,7 @@ class Pace:
         throughput = self._count / max(now - self._start, 1e-9)
         latency = statistics.median(self._latencies)
         if self._skip:
-            self._skip = False
+            self._skip = self._opening = False
             self._set(self.limit)  # a fresh window at the same limit
             return
         best = latency if self._best_latency is None else min(self._best_latency, latency)
@@ -159,6 +177,18 @@ class Pace:
         previous, limit = self._previous, self.limit
         if self._held is not None:
             throughput = (throughput + self._held) / 2  # the second look: both windows at this limit
+        linear = previous is not None and self._held is None and latency <= self.flat * best \
+            and throughput >= previous[1] * limit / previous[0] * self.linear
+        if self._jumped and previous is not None and not linear:
+            # the edge lies inside the jump: half way between the jump and where the throughput it earned
+            # puts it (calls in flight where throughput stops growing, by Little's law)
+            self._jumped, self.ramping, self._rest = False, False, 1
+            return (previous[0] * throughput / previous[1] + limit) / 2
+        self._jumped = False
+        self._linear = self._linear + 1 if linear else 0
+        if self._linear >= 2 and self._held is None:
+            self._jumped = True
+            return limit * 4  # two doublings in a row doubled throughput, calls do not queue: far from the edge
         if previous is None or throughput >= previous[1] * (1 + self.ramp_gain):
             return limit * 2
         if latency <= self.flat * best and throughput >= previous[1]:
@@ -170,16 +200,22 @@ class Pace:
         self._rest = 1  # the next window measures the settled limit before anything is probed
         if throughput >= previous[1] * (1 - self.gain):
             return (limit + previous[0]) / 2  # the edge lies between the two (or one window's noise hid it)
-        return previous[0]  # it cost throughput: back
+        self._down = True  # it cost throughput: back, and the edge may lie below
+        return previous[0]
 
     def _steady(self, throughput: float, latency: float, best: float) -> float:
         limit = self.limit
         if self._probe is not None:
             before, before_throughput = self._probe
             self._probe = None
+            if before > limit:  # a probe downwards: kept when fewer calls at once lost nothing
+                if throughput >= before_throughput * (1 - self.gain / 5):
+                    return self._probe_down(throughput)
+                self._rest, self._down = 3, False
+                return before
             if throughput >= before_throughput * (1 + self.gain):
                 return self._next_probe(throughput, latency, best)  # it paid: keep it, and try the next
-            self._rest = 3
+            self._rest, self._down = 3, True  # more did not pay: the next probe tries fewer
             return before  # it did not pay: undo it, and wait
         if self._reference is None:
             self._reference = throughput
@@ -193,7 +229,20 @@ class Pace:
         if self._rest > 0:
             self._rest -= 1
             return limit
+        if self._down:
+            return self._probe_down(throughput)
         return self._next_probe(throughput, latency, best)
+
+    def _probe_down(self, throughput: float) -> float:
+        """One step fewer calls at once (10%, at least one), kept if throughput holds: the fewest calls
+        that earn the most load the Server and this machine least (more threads only contend)."""
+        limit = self.limit
+        step = float(min(self.allowed - 1, int(limit * 0.9)))
+        if step < self.min_limit:
+            self._down = False
+            return limit
+        self._probe = (limit, throughput)
+        return step
 
     def _next_probe(self, throughput: float, latency: float, best: float) -> float:
         limit = self.limit

@@ -60,8 +60,10 @@ def test_starts_small_doubles_while_throughput_grows_then_settles_at_the_capacit
     assert pace.limit == 4 and pace.threads() == 4  # small at first: four calls, four threads
     windows(pace, clock, saturating(30), 12)
     assert not pace.ramping
-    # 64 earned nothing over 32 (nor cost anything): half way back, between the capacity's two doublings
-    assert [limit for _, limit in pace.history][:6] == [4, 8, 16, 32, 64, 48]
+    # two doublings that doubled throughput: a fourfold jump (16 -> 64), which earned less than fourfold: the
+    # edge lies inside it, half way between 64 and where the jump's throughput puts it (Little's law: 30)
+    history = [limit for _, limit in pace.history]
+    assert history[:4] == [4, 8, 16, 64] and 46 <= history[4] <= 48
     assert 30 <= pace.limit <= 48 and pace.refusals == 0
     assert pace.threads() == pace.allowed
 
@@ -226,3 +228,27 @@ def test_auto_starts_few_threads_and_grows_them_with_the_limit(server, socket_co
     engine = Engine(socket_conn, workers=64, gate=gate)
     engine.run([Row(k, str(k), program(k)) for k in range(200)])
     assert engine.threads_started == gate.threads() == 16
+
+
+def test_on_a_fast_server_the_limit_probes_down_to_the_fewest_calls_that_earn_the_most():
+    """0 ms: the client's own CPU is the bottleneck, so calls beyond two only contend (each thread more
+    costs a little); the ramp's doubling cost throughput, and the probes then go down, not up."""
+    clock = FakeClock()
+    pace = Pace(clock=clock)
+    rates = {1: 1100.0, 2: 1400.0, 3: 1380.0}
+    model = Model(lambda n: rates.get(n, 1400.0 - 40.0 * n), lambda n: n / rates.get(n, 1400.0 - 40.0 * n))
+    windows(pace, clock, model, 40)
+    history = [limit for _, limit in pace.history]
+    assert history[:3] == [4, 8, 4] and not pace.ramping
+    assert pace.allowed <= 3 and min(history) >= 1
+    assert 2 in [int(limit) for limit in history]  # it found the best, and came back from the worse one below
+
+
+def test_the_first_window_is_as_many_calls_as_the_limit_whatever_the_time():
+    clock = FakeClock()
+    pace = Pace(start=6, clock=clock)
+    for _ in range(5):
+        pace.completed(0.001)
+    assert pace._count == 5  # the connections are still being opened
+    pace.completed(0.001)
+    assert pace._count == 0 and pace.limit == 6  # measured, not judged: a fresh window at the same limit
