@@ -203,16 +203,17 @@ def read_bounded(response: requests.Response, limit: int, deadline: float | None
     held = 0
     try:
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise AnswerRefused(response.status_code, f"the Server's answer is {int(declared):,} bytes, more than "
+        length = int(declared) if declared.isdigit() else None
+        if length is not None and length > limit:
+            raise AnswerRefused(response.status_code, f"the Server's answer is {length:,} bytes, more than "
                                                       f"{limit_name} ({limit:,})")
         size, chunks = 0, []
         try:
-            if declared.isdigit() and int(declared) <= BLOCK and _plain(response):  # the common case: one read
+            if length is not None and length <= BLOCK and _plain(response):  # the common case: one read
                 if budget is not None:
-                    if not budget.take(int(declared)):
+                    if not budget.take(length):
                         raise AnswerRefused(response.status_code, _over_budget(budget))
-                    held = int(declared)
+                    held = length
                 chunks.append(_read_whole(response))
                 response._content_consumed = True
             else:

@@ -72,7 +72,7 @@ def make_session(base_url: str, verify: bool | str, pool_size: int) -> requests.
     return session
 
 
-class _QuietSocket(socket.socket):
+class _QuietTimeout:
     """A socket whose timeout is set only when it changes.
 
     urllib3 sets the socket's timeout twice per exchange; each setting is a system call that lets go of
@@ -82,8 +82,12 @@ class _QuietSocket(socket.socket):
     __slots__ = ()
 
     def settimeout(self, value: float | None) -> None:
-        if value != self.gettimeout():
-            super().settimeout(value)
+        if value != self.gettimeout():  # type: ignore[attr-defined]
+            super().settimeout(value)  # type: ignore[misc]
+
+
+class _QuietSocket(_QuietTimeout, socket.socket):
+    __slots__ = ()
 
 
 def _quiet(sock: socket.socket) -> socket.socket:
@@ -100,12 +104,8 @@ class _HTTPConnection(HTTPConnection):
         return _quiet(super()._new_conn())
 
 
-class _QuietSSLSocket(ssl.SSLSocket):
-    """A TLS socket whose timeout is set only when it changes (see :class:`_QuietSocket`)."""
-
-    def settimeout(self, value: float | None) -> None:
-        if value != self.gettimeout():
-            super().settimeout(value)
+class _QuietSSLSocket(_QuietTimeout, ssl.SSLSocket):
+    """A TLS socket whose timeout is set only when it changes."""
 
 
 class _HTTPSConnection(HTTPSConnection):
