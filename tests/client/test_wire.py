@@ -32,6 +32,7 @@ class _Recorder(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     seen: list[tuple[str, str, dict[str, str], bytes]] = []
+    ports: set[int] = set()  # the recorders' own
     delay_reading = 0.0
 
     def log_message(self, *args):  # quiet
@@ -67,6 +68,7 @@ def _serve(tls: ssl.SSLContext | None = None):
     _Recorder.delay_reading = 0.0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     httpd.daemon_threads = True
+    _Recorder.ports.add(httpd.server_address[1])
     if tls is not None:
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -201,3 +203,94 @@ def test_a_call_does_not_go_through_the_adapter_s_send(recorder, monkeypatch):
         monkeypatch.setattr(WatchedAdapter, "send", refuse)
         assert conn.send(Call("GET", "/v3/collections")).ok
         assert conn.send(Call("POST", "/v3/collections", body=b"{}", content_type="application/json")).ok
+
+
+@pytest.fixture
+def count_sends(monkeypatch):
+    """The sizes of what clients hand their sockets (not the recorder's answers), one entry per ``sendall``
+    (a system call or more)."""
+    sizes = []
+    for cls in (socket.socket, ssl.SSLSocket):
+        real = cls.sendall
+
+        def counting(self, data, *args, _real=real):
+            if self.getsockname()[1] not in _Recorder.ports:
+                sizes.append(len(data))
+            return _real(self, data, *args)
+
+        monkeypatch.setattr(cls, "sendall", counting)
+    return sizes
+
+
+def test_a_request_s_head_and_small_body_go_out_in_one_send(recorder, tls_recorder, count_sends):
+    url, bundle = tls_recorder
+    for base, extra in ((recorder, {}), (url, {"ca_bundle": bundle})):
+        with ax.authenticate(base, "wire-key-0009", "wire-secret-0009", retry=fast_retry(), **extra) as conn:
+            assert conn.send(Call("GET", "/v3/collections")).ok
+            count_sends.clear()
+            body = b'{"name": "' + b"n" * 1000 + b'"}'
+            for _ in range(5):
+                assert conn.send(Call("POST", "/v3/collections", body=body, content_type="application/json")).ok
+            assert len(count_sends) == 5 and all(size > len(body) for size in count_sends), count_sends
+            count_sends.clear()
+            big = b'{"name": "' + b"n" * (200 << 10) + b'"}'  # a large body is not copied behind the head
+            outcome = conn.send(Call("POST", "/v3/collections", body=big, content_type="application/json"))
+            assert outcome.ok and outcome.json() == len(big)
+            assert len(count_sends) == 2 and count_sends[1] == len(big), count_sends
+    assert [len(seen[3]) for seen in _Recorder.seen[-6:]] == [1012] * 5 + [len(big)]
+
+
+class _Heads(BaseHTTPRequestHandler):
+    """Answers with the raw head of the path's number in HEADS (as a Server writes it)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        head, body = HEADS[int(self.path.rsplit("/", 1)[1])]
+        self.wfile.write(head + body)
+        # an answer without a length it can read ends where the connection does
+        self.close_connection = head.startswith(b"HTTP/1.0") or b"X Bad" in head
+
+    def do_POST(self):  # the token
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(TOKEN), TOKEN))
+
+
+HEADS = [
+    (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n", b"[]"),
+    (b"HTTP/1.1 201 Created\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2\r\nX-Empty:\r\nX-Pad:  \t v  \r\n"
+     b"Content-Length: 2\r\n\r\n", b"{}"),
+    (b"HTTP/1.1 200 OK\r\nX-Folded: one\r\n  two\r\nContent-Length: 2\r\n\r\n", b"[]"),  # obsolete folding
+    (b"HTTP/1.1 200 OK\r\nX Bad: spaced name\r\nContent-Length: 2\r\n\r\n", b"[]"),  # the rest is lost
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"2\r\n[]\r\n0\r\n\r\n"),
+    (b"HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+     b"Connection: keep-alive\r\nX-Latin: caf\xe9\r\n\r\n", b"[]"),
+    (b"HTTP/1.1 204 No Content\r\nX-Only: head\r\n\r\n", b""),
+    (b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n", b"until the connection closes"),
+]
+
+
+@pytest.mark.parametrize("number", range(len(HEADS)))
+def test_an_answer_s_head_reads_as_http_client_reads_it(number):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Heads)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        stock = requests.Session()  # requests' own adapter: http.client's email parser
+        theirs = stock.get(f"{base}/{number}", timeout=10)
+        with ax.authenticate(base, "wire-key-0010", "wire-secret-0010", retry=fast_retry()) as conn:
+            ours = conn._sender.send("GET", f"{base}/{number}", None, None, None, conn.timeout)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    mine, stock_msg = ours.raw._original_response.msg, theirs.raw._original_response.msg
+    assert list(mine.items()) == list(stock_msg.items())
+    assert [type(d) for d in mine.defects] == [type(d) for d in stock_msg.defects] and mine.get_payload() == stock_msg.get_payload()
+    assert (ours.status_code, ours.reason, ours.content) == (theirs.status_code, theirs.reason, theirs.content)
+    assert {k.lower(): ours.headers[k] for k in ours.headers} == {k.lower(): v for k, v in theirs.headers.items()}
+    assert ours.raw._original_response.will_close == theirs.raw._original_response.will_close
