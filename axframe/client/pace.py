@@ -24,7 +24,9 @@ judged.
    that each nearly doubled throughput with calls not queueing, it jumps
    fourfold (far from the edge, a window saved); a jump that earns less than
    fourfold ends the ramp half way between the jump and the limit its
-   throughput points to (by Little's law, where throughput stopped growing).
+   throughput points to (by Little's law, where throughput stopped growing),
+   judged as a probe down from the jump: back to the jump if it earns less
+   (a Server that queues calls may keep its slots busier with more of them).
    A doubling that seems to earn less is looked at for a second window, and
    judged on both; if it still earns less, it ends the ramp: half way back
    when it did not cost throughput (the Server's edge lies between the two,
@@ -182,7 +184,10 @@ class Pace:
         if self._jumped and previous is not None and not linear:
             # the edge lies inside the jump: half way between the jump and where the throughput it earned
             # puts it (calls in flight where throughput stops growing, by Little's law)
-            self._jumped, self.ramping, self._rest = False, False, 1
+            # a probe down from the jump: kept while it earns what the jump did, else back to the jump (a
+            # Server that queues calls may earn a little more with every call more it holds)
+            self._jumped, self.ramping, self._rest = False, False, 0
+            self._probe = (limit, throughput)
             return (previous[0] * throughput / previous[1] + limit) / 2
         self._jumped = False
         self._linear = self._linear + 1 if linear else 0

@@ -244,6 +244,24 @@ def test_on_a_fast_server_the_limit_probes_down_to_the_fewest_calls_that_earn_th
     assert 2 in [int(limit) for limit in history]  # it found the best, and came back from the worse one below
 
 
+def test_a_jump_s_landing_that_earns_less_than_the_jump_goes_back_to_it():
+    """K=32 with a queue: past the edge every call more still keeps the Server's slots a little busier
+    (its throughput grows slowly up to 64), so the landing half way down from the jump earns less than the
+    jump did, and the limit goes back to it; probes down from there are undone."""
+    import math
+
+    clock = FakeClock()
+    pace = Pace(clock=clock)
+
+    def rate(n):
+        return 50.0 * n if n <= 16 else 800.0 + 650.0 * (1 - math.exp(-(n - 16) / 30))
+
+    windows(pace, clock, Model(rate, lambda n: n / rate(n)), 30)
+    history = [limit for _, limit in pace.history]
+    assert history[:4] == [4, 8, 16, 64] and 44 <= history[4] <= 46 and history[5] == 64
+    assert pace.allowed >= 57 and pace.refusals == 0
+
+
 def test_the_first_window_is_as_many_calls_as_the_limit_whatever_the_time():
     clock = FakeClock()
     pace = Pace(start=6, clock=clock)
