@@ -11,11 +11,9 @@ what the session holds when it is sent: its headers, cookies, proxies, CA bundle
 client certificate, auth and adapters (a proxy, an auth that signs the whole
 request or an adapter of the user's own goes the adapter's way).
 :class:`WatchedAdapter` keeps each origin's connection pool, so that a call does
-not look for it (nor stat the CA bundle) again; its connections set a socket's
-timeout only when it changes, and send a request on an open connection under the
-read timeout (a system call saved twice per exchange: with many threads, each is a
-wait for the GIL), hand a request's head and a small body to the socket in one send,
-and read an answer's plain head without the ``email`` parser (:class:`_Head`).  :func:`mount_wsgi` serves a base URL from a WSGI application in
+not look for it (nor stat the CA bundle) again; its pools' connections
+(:mod:`axframe.client.wire`) spare the system calls ``http.client`` and urllib3
+would make per exchange.  :func:`mount_wsgi` serves a base URL from a WSGI application in
 the same process instead of a socket: the emulator's, for tests of client logic.
 :func:`classify` says how far a failed request got (never sent, sent and broken,
 unanswered), which decides what may be retried.
@@ -24,12 +22,9 @@ unanswered), which decides what may be retried.
 from __future__ import annotations
 
 import datetime
-import http.client
 import io
 import os
 import re
-import socket
-import ssl
 import sys
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlencode, urlsplit
@@ -41,12 +36,10 @@ from requests.hooks import default_hooks, dispatch_hook
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, select_proxy
 from urllib3 import exceptions as urllib3_errors
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import Timeout
 
-from . import limits
 from . import retry as retrying
+from .wire import POOLS
 
 __all__ = ["make_session", "mount_wsgi", "Sender", "WSGIAdapter", "WatchedAdapter", "classify", "redirect_refusal",
            "answer_text", "user_agent"]
@@ -74,193 +67,6 @@ def make_session(base_url: str, verify: bool | str, pool_size: int) -> requests.
     return session
 
 
-class _QuietTimeout:
-    """A socket whose timeout is set only when it changes.
-
-    urllib3 sets the socket's timeout twice per exchange; each setting is a system call that lets go of
-    the GIL, and with many threads sending at once, getting it back is a wait: a context switch or two
-    per setting, most of the cost of an exchange's system calls."""
-
-    __slots__ = ()
-
-    def settimeout(self, value: float | None) -> None:
-        if value != self.gettimeout():  # type: ignore[attr-defined]
-            super().settimeout(value)  # type: ignore[misc]
-
-
-class _QuietSocket(_QuietTimeout, socket.socket):
-    __slots__ = ()
-
-
-def _quiet(sock: socket.socket) -> socket.socket:
-    if type(sock) is not socket.socket:
-        return sock
-    timeout = sock.gettimeout()
-    quiet = _QuietSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
-    socket.socket.settimeout(quiet, timeout)
-    return quiet
-
-
-#: a body up to this size goes out in one send with the request's head
-ONE_SEND = 64 * 1024
-
-
-class _OneSend:
-    """A connection that sends a request's head and a small body in one ``send``.
-
-    ``http.client`` hands the head to the socket, then the body: two system calls (each after a
-    ``poll`` on a socket with a timeout, each a wait for the GIL with many threads) and two packets the
-    Server reads apart.  The bytes sent are the same."""
-
-    _held: bytes | None = None
-    _hold = False
-
-    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
-        self._hold = isinstance(body, bytes) and 0 < len(body) <= ONE_SEND and not kwargs.get("chunked")
-        try:
-            super().request(method, url, body=body, headers=headers, **kwargs)  # type: ignore[misc]
-        finally:
-            self._hold, self._held = False, None
-
-    def send(self, data: Any) -> None:
-        if self._hold:
-            if self._held is None:  # the head: held for the body
-                self._held = data
-                return
-            data, self._held, self._hold = self._held + data, None, False
-        super().send(data)  # type: ignore[misc]
-
-
-_PLAIN_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
-class _Head(http.client.HTTPResponse):
-    """``http.client``'s answer, its header lines read without the ``email`` parser.
-
-    ``http.client`` hands the head to ``email``'s feed parser, about a tenth of a call's CPU on a small
-    answer; plain ``Name: value`` lines are what every Server sends, and they make the same
-    ``HTTPMessage`` (the same names, values and order) through its own ``msg[name] = value``.  A head with
-    anything else (a folded line, a line without a name) goes to the ``email`` parser as before."""
-
-    def begin(self) -> None:
-        if self.headers is not None:  # already begun
-            return
-        while True:
-            version, status, reason = self._read_status()  # type: ignore[attr-defined]
-            if status != http.client.CONTINUE:
-                break
-            _head_lines(self.fp)  # an interim answer's head: skipped
-        self.code = self.status = status
-        self.reason = reason.strip()
-        if version in ("HTTP/1.0", "HTTP/0.9"):
-            self.version = 10
-        elif version.startswith("HTTP/1."):
-            self.version = 11
-        else:
-            raise http.client.UnknownProtocol(version)
-        self.headers = self.msg = _message(_head_lines(self.fp))
-        coding = self.headers.get("transfer-encoding")
-        self.chunked = bool(coding) and coding.lower() == "chunked"  # type: ignore[attr-defined]
-        self.chunk_left = None  # type: ignore[attr-defined]
-        self.will_close = self._check_close()  # type: ignore[attr-defined]
-        self.length = None
-        declared = self.headers.get("content-length")
-        if declared and not self.chunked:  # type: ignore[attr-defined]
-            try:
-                length = int(declared)
-            except ValueError:
-                pass
-            else:
-                self.length = length if length >= 0 else None
-        if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200 \
-                or self._method == "HEAD":  # type: ignore[attr-defined]
-            self.length = 0
-        if not self.will_close and not self.chunked and self.length is None:  # type: ignore[attr-defined]
-            self.will_close = True  # no length, not chunked: the answer ends when the connection does
-
-
-def _head_lines(fp: Any) -> list[bytes]:
-    """A head's lines up to the empty one (which is not kept), bounded as ``http.client`` bounds them."""
-    lines: list[bytes] = []
-    while True:
-        line = fp.readline(http.client._MAXLINE + 1)  # type: ignore[attr-defined]
-        if len(line) > http.client._MAXLINE:  # type: ignore[attr-defined]
-            raise http.client.LineTooLong("header line")
-        if line in (b"\r\n", b"\n", b""):
-            return lines
-        lines.append(line)
-        if len(lines) >= http.client._MAXHEADERS:  # type: ignore[attr-defined]
-            raise http.client.HTTPException(f"got more than {http.client._MAXHEADERS} headers")  # type: ignore
-
-
-def _message(lines: list[bytes]) -> http.client.HTTPMessage:
-    message = http.client.HTTPMessage()
-    for line in lines:
-        name, colon, value = line.decode("iso-8859-1").partition(":")
-        if not colon or not _PLAIN_NAME.fullmatch(name):  # folded, nameless, odd: as http.client reads it
-            return http.client.parse_headers(io.BytesIO(b"".join(lines) + b"\r\n"))
-        message[name] = value.lstrip(" \t").rstrip("\r\n")
-    message.set_payload("")  # no text after the head, as the email parser leaves it
-    return message
-
-
-class _HTTPConnection(_OneSend, HTTPConnection):
-    response_class = _Head
-
-    def _new_conn(self) -> socket.socket:
-        return _quiet(super()._new_conn())
-
-
-class _QuietSSLSocket(_QuietTimeout, ssl.SSLSocket):
-    """A TLS socket whose timeout is set only when it changes."""
-
-
-class _HTTPSConnection(_OneSend, HTTPSConnection):
-    response_class = _Head
-
-    def connect(self) -> None:
-        super().connect()
-        if type(self.sock) is ssl.SSLSocket:  # made by the TLS context; not a proxy's TLS-in-TLS transport
-            self.sock.__class__ = _QuietSSLSocket
-
-
-_SENDING: dict[float | None, Timeout] = {}
-
-
-def _on_open_connection(conn: Any, kwargs: dict[str, Any]) -> None:
-    """On a connection already open, send the request under the read timeout: urllib3 would set the
-    socket to the connect timeout for sending and back to the read timeout for the answer (two system
-    calls per exchange); the connect timeout bounds connecting."""
-    limits.attach(conn)  # the socket a deadline shuts, if the exchange outlives it
-    timeout = kwargs.get("timeout")
-    if conn.sock is None or not isinstance(timeout, Timeout) or timeout.total is not None:
-        return
-    read = timeout.read_timeout
-    if timeout.connect_timeout == read:
-        return
-    same = _SENDING.get(read)  # type: ignore[arg-type]
-    if same is None:
-        same = _SENDING[read] = Timeout(connect=read, read=read)  # type: ignore[arg-type]
-    kwargs["timeout"] = same
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        _on_open_connection(conn, kwargs)
-        return super()._make_request(conn, *args, **kwargs)
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        _on_open_connection(conn, kwargs)
-        return super()._make_request(conn, *args, **kwargs)
-
-
-_WATCHED = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
 class WatchedAdapter(HTTPAdapter):
@@ -282,11 +88,11 @@ class WatchedAdapter(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED)
+        self.poolmanager.pool_classes_by_scheme = dict(POOLS)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = dict(_WATCHED)
+        manager.pool_classes_by_scheme = dict(POOLS)
         return manager
 
     def get_connection_with_tls_context(self, request: requests.PreparedRequest, verify: Any,
