@@ -201,20 +201,20 @@ def _on_open_connection(conn: Any, kwargs: dict[str, Any]) -> None:
     kwargs["timeout"] = same
 
 
-class _WatchedHTTPPool(HTTPConnectionPool):
+class _Watched:
+    """A pool whose every exchange goes through :func:`_on_open_connection` first."""
+
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        _on_open_connection(conn, kwargs)
+        return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPPool(_Watched, HTTPConnectionPool):
     ConnectionCls = _HTTPConnection
 
-    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        _on_open_connection(conn, kwargs)
-        return super()._make_request(conn, *args, **kwargs)
 
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
+class _WatchedHTTPSPool(_Watched, HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
-
-    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        _on_open_connection(conn, kwargs)
-        return super()._make_request(conn, *args, **kwargs)
 
 
 #: the pool classes a :class:`~axframe.client.transport.WatchedAdapter` makes, by scheme

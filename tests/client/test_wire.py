@@ -290,7 +290,8 @@ def test_an_answer_s_head_reads_as_http_client_reads_it(number):
         httpd.server_close()
     mine, stock_msg = ours.raw._original_response.msg, theirs.raw._original_response.msg
     assert list(mine.items()) == list(stock_msg.items())
-    assert [type(d) for d in mine.defects] == [type(d) for d in stock_msg.defects] and mine.get_payload() == stock_msg.get_payload()
+    assert [type(d) for d in mine.defects] == [type(d) for d in stock_msg.defects]
+    assert mine.get_payload() == stock_msg.get_payload()
     assert (ours.status_code, ours.reason, ours.content) == (theirs.status_code, theirs.reason, theirs.content)
     assert {k.lower(): ours.headers[k] for k in ours.headers} == {k.lower(): v for k, v in theirs.headers.items()}
     assert ours.raw._original_response.will_close == theirs.raw._original_response.will_close
