@@ -72,10 +72,10 @@ def fingerprint(call: Any) -> str:
     Equal for the same row read again from the same file; different as soon as a value that reaches the
     Server differs.  Only a digest is journaled, never the values themselves.
     """
-    hasher = hashlib.sha256()
-    for part in (call.method, call.path, json.dumps(list(call.params or []), default=str),
-                 call.content_type or "", json.dumps(call.form or {}, sort_keys=True, default=str)):
-        hasher.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    params = _dumps(list(call.params)) if call.params else "[]"
+    form = _SORTED.encode(call.form) if call.form else "{}"
+    text = "\0".join((call.method, call.path, params, call.content_type or "", form, ""))
+    hasher = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
     hasher.update(call.body or b"")
     hasher.update(b"\0")
     if call.file_path:
@@ -206,7 +206,9 @@ class Journal:
     # ------------------------------------------------------------------ writing
     def step_sent(self, key: str, fp: str, step: int) -> None:
         """A step that may change the Server is about to go out: in the file when this returns."""
-        self.write({"RecordID": key, "step": step, "fp": fp, "sent": True})
+        # the line _encode would make of {"RecordID": key, "step": step, "fp": fp, "sent": True}, made cheaply
+        self._write_line(f'{{"RecordID": {_string(key)}, "step": {int(step)}, "fp": {_string(fp)}, '
+                         f'"sent": true}}\n'.encode("utf-8"))
 
     def step_answer(self, key: str, fp: str, step: int, answer: dict) -> None:
         """The answer of a step the row goes on after."""
@@ -222,7 +224,9 @@ class Journal:
 
     def write(self, entry: dict) -> None:
         """Append *entry*: in the file (handed to the operating system) when this returns."""
-        line = _encode(entry)  # outside the lock
+        self._write_line(_encode(entry))  # encoded outside the lock
+
+    def _write_line(self, line: bytes) -> None:
         with self._writer:  # the critical section is one write of one line
             self._check()
             self._hand_over(line)
@@ -282,8 +286,15 @@ class Journal:
         self.close()
 
 
+# encoders made once (json.dumps with options makes a new one per call)
+_LINE = json.JSONEncoder(ensure_ascii=False, default=str)
+_SORTED = json.JSONEncoder(sort_keys=True, default=str)
+_dumps = json.JSONEncoder(default=str).encode
+_string = json.encoder.encode_basestring  # a str as a JSON string, as _LINE writes it
+
+
 def _encode(entry: dict) -> bytes:
-    return (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    return (_LINE.encode(entry) + "\n").encode("utf-8")
 
 
 def _parse(line: str) -> dict | None:

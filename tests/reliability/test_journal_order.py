@@ -87,3 +87,39 @@ def test_lines_written_at_once_by_many_threads_are_each_in_the_file_once_and_in_
         assert mine == [(f"{t}-{n}", sent) for n in range(per_thread) for sent in (True, False)]
     state = Journal(path).load()
     assert len(state.finished) == threads * per_thread and not state.in_flight
+
+
+def _fingerprint_as_first_written(call) -> str:
+    """The fingerprint as the journal's first release computed it: a journal written then still resumes."""
+    import hashlib
+    hasher = hashlib.sha256()
+    for part in (call.method, call.path, json.dumps(list(call.params or []), default=str),
+                 call.content_type or "", json.dumps(call.form or {}, sort_keys=True, default=str)):
+        hasher.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    hasher.update(call.body or b"")
+    hasher.update(b"\0")
+    return hasher.hexdigest()[:32]
+
+
+def test_fingerprints_and_intent_lines_are_the_bytes_earlier_journals_hold(tmp_path):
+    from axframe.client.call import Call
+    from axframe.engine.journal import fingerprint
+
+    calls = [Call("POST", "/v3/users", body=b'{"email": "a@b.c"}', content_type="application/json"),
+             Call("GET", "/v3/users", params=[("view", "Full"), ("na\u00efve", "x\ud800")]),
+             Call("POST", "/v1/workflows/1/jobs", form={"b": "2", "a": "\u00fc"}),
+             Call("DELETE", "/v3/users/9")]
+    assert [fingerprint(c) for c in calls] == [_fingerprint_as_first_written(c) for c in calls]
+    assert len({fingerprint(c) for c in calls}) == len(calls)
+
+    journal = Journal(tmp_path / "lines.journal")
+    journal.open()
+    keys = ["1", 'quote " back \\ slash', "line\nbreak", "\u00e9\u2603"]
+    for step, key in enumerate(keys):
+        journal.step_sent(key, "f" * 32, step)
+    journal.close()
+    written = (tmp_path / "lines.journal").read_bytes().splitlines(keepends=True)
+    assert written == [(json.dumps({"RecordID": key, "step": step, "fp": "f" * 32, "sent": True},
+                                   ensure_ascii=False) + "\n").encode("utf-8") for step, key in enumerate(keys)]
+    state = Journal(tmp_path / "lines.journal").load()
+    assert state.in_flight == set(keys)
