@@ -23,15 +23,17 @@ judged.
    has room, whatever one noisy window says).  After two doublings in a row
    that each nearly doubled throughput with calls not queueing, it jumps
    fourfold (far from the edge, a window saved); a jump that earns less than
-   fourfold ends the ramp half way between the jump and the limit its
-   throughput points to (by Little's law, where throughput stopped growing),
-   judged as a probe down from the jump: back to the jump if it earns less
-   (a Server that queues calls may keep its slots busier with more of them).
-   A doubling that seems to earn less is looked at for a second window, and
-   judged on both; if it still earns less, it ends the ramp: half way back
-   when it did not cost throughput (the Server's edge lies between the two,
-   or one window's noise hid the gain), at the previous limit when it cost
-   more than ``gain`` (and the first probe then tries fewer calls).
+   fourfold ends the ramp a quarter above the limit its throughput points to
+   (by Little's law, where throughput stopped growing), judged as a probe
+   down from the jump: back to the jump if it earns ``gain`` less (a Server
+   that queues calls may keep its slots busier with more of them), kept if
+   it earns about as much (fewer threads contend less).  A doubling that
+   seems to earn less is looked at for a second window, and judged on both;
+   if it still earns less, it ends the ramp: half way back when it did not
+   cost throughput (the Server's edge lies between the two, or one window's
+   noise hid the gain), at once one step below the previous limit when it
+   cost more than ``gain`` (that limit's window was measured; probes go on
+   down while throughput holds).
 2. **Steady.**  The limit is probed upwards by one step (10%, at least one
    call) only while calls do not queue (median latency within
    ``latency_tolerance`` of the best seen) and never up to a limit that was
@@ -99,6 +101,8 @@ class Pace:
         self.linear = 0.85  # a doubling that earned this share of twice the throughput: the Server has room
         self._linear = 0  # doublings in a row that did
         self._jumped = False  # the last step was a fourfold jump
+        self._landing = False  # the probe under way is a jump's landing
+        self.margin = 1.25  # a jump lands this far above where its throughput says calls stop paying
         self.fall = 0.2  # throughput this far below the limit's first window: it fell
         self.ceiling: float | None = None  # the lowest limit refused, kept below for a while
         self._ceiling_left = 0
@@ -182,13 +186,14 @@ class Pace:
         linear = previous is not None and self._held is None and latency <= self.flat * best \
             and throughput >= previous[1] * limit / previous[0] * self.linear
         if self._jumped and previous is not None and not linear:
-            # the edge lies inside the jump: half way between the jump and where the throughput it earned
-            # puts it (calls in flight where throughput stops growing, by Little's law)
+            # the edge lies inside the jump: a quarter above where the throughput it earned puts it (calls
+            # in flight where throughput stops growing, by Little's law)
             # a probe down from the jump: kept while it earns what the jump did, else back to the jump (a
             # Server that queues calls may earn a little more with every call more it holds)
             self._jumped, self.ramping, self._rest = False, False, 0
             self._probe = (limit, throughput)
-            return (previous[0] * throughput / previous[1] + limit) / 2
+            self._landing = True
+            return min(limit, previous[0] * throughput / previous[1] * self.margin)
         self._jumped = False
         self._linear = self._linear + 1 if linear else 0
         if self._linear >= 2 and self._held is None:
@@ -202,19 +207,22 @@ class Pace:
             self._held = throughput
             return limit
         self.ramping = False
-        self._rest = 1  # the next window measures the settled limit before anything is probed
         if throughput >= previous[1] * (1 - self.gain):
+            self._rest = 1  # the next window measures the settled limit before anything is probed
             return (limit + previous[0]) / 2  # the edge lies between the two (or one window's noise hid it)
-        self._down = True  # it cost throughput: back, and the edge may lie below
-        return previous[0]
+        # it cost throughput: back, and the edge may lie below; the window before measured that limit, so
+        # the first probe down starts at once
+        return self._probe_down(previous[1], previous[0])
 
     def _steady(self, throughput: float, latency: float, best: float) -> float:
         limit = self.limit
         if self._probe is not None:
             before, before_throughput = self._probe
             self._probe = None
+            landing, self._landing = self._landing, False
             if before > limit:  # a probe downwards: kept when fewer calls at once lost nothing
-                if throughput >= before_throughput * (1 - self.gain / 5):
+                # (a jump's landing far below it: kept unless it lost more than gain)
+                if throughput >= before_throughput * (1 - (self.gain if landing else self.gain / 5)):
                     return self._probe_down(throughput)
                 self._rest, self._down = 3, False
                 return before
@@ -238,11 +246,12 @@ class Pace:
             return self._probe_down(throughput)
         return self._next_probe(throughput, latency, best)
 
-    def _probe_down(self, throughput: float) -> float:
-        """One step fewer calls at once (10%, at least one), kept if throughput holds: the fewest calls
-        that earn the most load the Server and this machine least (more threads only contend)."""
-        limit = self.limit
-        step = float(min(self.allowed - 1, int(limit * 0.9)))
+    def _probe_down(self, throughput: float, limit: float | None = None) -> float:
+        """One step fewer calls at once than *limit* (the current one by default; 10%, at least one),
+        kept if throughput holds: the fewest calls that earn the most load the Server and this machine
+        least (more threads only contend)."""
+        limit = self.limit if limit is None else limit
+        step = float(min(max(self.min_limit, int(limit)) - 1, int(limit * 0.9)))
         if step < self.min_limit:
             self._down = False
             return limit
