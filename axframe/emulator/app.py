@@ -199,15 +199,18 @@ class App:
         if not faults.acquire():
             return json_response(faults.settings.overload_status, {"message": "The server is busy; try again later."},
                                  [("Retry-After", _retry_after(faults.settings.retry_after))])
+        started = time.monotonic()
         try:
-            faults.sleep_latency()
             if decision.status is not None:
+                faults.sleep_latency()
                 headers = [("Retry-After", _retry_after(faults.settings.retry_after))] \
                     if decision.status in (429, 503) else []
                 return json_response(decision.status, {"message": "Injected fault."}, headers)
             if decision.reset_before:
+                faults.sleep_latency()
                 raise ResetConnection(applied=False)
             response = work()
+            faults.sleep_latency(since=started)  # the latency is the answer's time, the work's included
         finally:
             faults.release()
         if decision.reset_after:

@@ -8,8 +8,10 @@ that a run can be repeated.
 
 Kinds of fault
 --------------
-``latency``        seconds added to every matching request (while holding a
-                   capacity slot, as a busy Server would).
+``latency``        the time a matching request takes, from when it gets a
+                   capacity slot to its answer, its work included (the work
+                   is done first, then the answer waits out the rest): a
+                   Server with a latency of L answers K calls at once in L.
 ``error_rates``    ``{status: share}``, e.g. ``{503: 0.05, 429: 0.02}``; the
                    request is answered with that status before it is applied.
                    429 and 503 carry ``Retry-After: retry_after``.
@@ -237,9 +239,13 @@ class Faults:
             self._inflight -= 1
             self._slot.notify()
 
-    def sleep_latency(self) -> None:
-        if self.settings.latency:
-            time.sleep(self.settings.latency)
+    def sleep_latency(self, since: float | None = None) -> None:
+        """Wait out the latency: all of it, or what is left of it *since* a ``time.monotonic()`` reading."""
+        latency = self.settings.latency
+        if latency:
+            left = latency if since is None else since + latency - time.monotonic()
+            if left > 0:
+                time.sleep(left)
 
     def snapshot(self) -> dict:
         with self._lock:

@@ -27,6 +27,24 @@ def test_latency_is_added(server, api):
     assert time.perf_counter() - started >= 0.2
 
 
+def test_latency_is_the_answer_s_time_with_the_work_done_first(server, api):
+    """A Server with a latency of L answers in L, its work included: the change is made when the request
+    arrives and the answer waits out the rest (so calls at once in L are the Server's whole capacity)."""
+    server.faults.configure(latency=3.0)
+    before = users(server)
+    answers: list[int] = []
+    call = threading.Thread(target=lambda: answers.append(api.post(
+        "/v3/users", json={"firstName": "F", "lastName": "L", "email": "early@example.com"}, timeout=30).status_code))
+    call.start()
+    deadline = time.monotonic() + 30
+    while users(server) == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    made = users(server) == before + 1
+    waiting = call.is_alive()
+    call.join()
+    assert made and waiting and answers == [201]
+
+
 @pytest.mark.parametrize("status", [503, 429, 500])
 def test_error_share_answers_before_applying(server, api, status):
     server.faults.configure(error_rates={status: 1.0}, retry_after=2)
