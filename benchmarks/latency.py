@@ -4,7 +4,9 @@ With *workers* calls in flight and every call taking *latency*, no client can
 create *rows* collections faster than ``rows * latency / workers`` (the
 latency limit); the figure is axframe's time over that limit.  Beside it, in
 the same interleaved rounds: a ``requests`` pool of the same width
-(``trust_env=False``), the time plain code needs, and a sequential
+(``trust_env=False``), the time plain code needs; minimal keep-alive
+``http.client`` loops of the same width, the floor this machine and the
+emulator leave (what no client of this width beats); and a sequential
 ``requests.Session`` loop over fewer rows, for the old "15x sequential"
 figure, kept as context only (it compares 16 workers with one).
 
@@ -23,7 +25,7 @@ import axframe as ax
 
 from .common import EmulatorProcess, Figure, interleaved, measure, median, paired
 from .minimal import CREATE
-from .sides import AxframeSide, RequestsSide, make_batch, run_checked
+from .sides import AxframeSide, MinimalSide, RequestsSide, make_batch, run_checked
 
 GROUP = "3 latency-bound bulk"
 TOKENS = "4 token economy"
@@ -36,7 +38,7 @@ def latency_bound(emu: EmulatorProcess, rows: int = 2000, workers: int = 16, lat
     limit = rows * latency / workers
     token = emu.token()
     sides = {"axframe": AxframeSide(emu.url, emu.curator, workers), "requests": RequestsSide(emu.url, token, workers),
-             "sequential": RequestsSide(emu.url, token, 1, trust_env=True)}
+             "minimal": MinimalSide(emu.url, token, workers), "sequential": RequestsSide(emu.url, token, 1, trust_env=True)}
     try:
         tokens_before = sides["axframe"].tokens_requested  # type: ignore[attr-defined]
         seconds = {name: [s.wall for s in got] for name, got in interleaved(
@@ -49,6 +51,7 @@ def latency_bound(emu: EmulatorProcess, rows: int = 2000, workers: int = 16, lat
             side.close()
     ours = paired(seconds["axframe"], [limit] * rounds)
     plain = paired(seconds["requests"], [limit] * rounds)
+    floor = paired(seconds["minimal"], [limit] * rounds)
     faster = paired(seconds["requests"], seconds["axframe"])
     speedup = paired([rows / a for a in seconds["axframe"]], [sequential_rows / s for s in seconds["sequential"]])
     setting = f"{rows} creates, {workers} workers, {latency * 1000:.0f} ms each"
@@ -58,6 +61,9 @@ def latency_bound(emu: EmulatorProcess, rows: int = 2000, workers: int = 16, lat
                "x", ours),
         Figure(GROUP, f"{setting}: a requests pool of {workers} (trust_env=False), time / latency limit",
                plain.median, "", None, f"{median(seconds['requests']):.2f} s vs limit {limit:.2f} s", "x", plain),
+        Figure(GROUP, f"{setting}: minimal http.client loops, {workers} threads with a connection each (the floor "
+               "here), time / latency limit", floor.median, "", None,
+               f"{median(seconds['minimal']):.2f} s vs limit {limit:.2f} s", "x", floor),
         Figure(GROUP, f"{setting}: axframe / a requests pool of {workers}, creates per second", faster.median, "",
                None, f"{rows / median(seconds['axframe']):,.0f}/s vs {rows / median(seconds['requests']):,.0f}/s",
                "x", faster),
