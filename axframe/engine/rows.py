@@ -122,7 +122,9 @@ class _Running:
     gen: Program
     steps: dict[int, dict] = field(default_factory=dict)  # what an earlier run recorded of this row's steps
     next_step: int = 0
-    unwritten: tuple[int, dict] | None = None  # the last answer, journaled only if the program goes on
+    # the last answer as it came (number, status, text, error type, error), journaled only if the program
+    # goes on (most programs end after their one call: their answer is never scrubbed for the journal)
+    unwritten: tuple[int, int | None, str, Any, str | None] | None = None
     value: Any = None  # what to send into the generator next
     error: BaseException | None = None  # what to throw into it instead (a shared value that failed)
 
@@ -394,7 +396,7 @@ class Engine:
         self._flush(running)
         self.journal.step_sent(row.key, row.fingerprint, number)
         outcome = conn.send(call)
-        running.unwritten = (number, _answer(outcome))
+        running.unwritten = (number, outcome.status, outcome.text, outcome.error_type, outcome.error)
         if resent:
             outcome.journal = "resent"
         return outcome
@@ -421,7 +423,8 @@ class Engine:
     def _flush(self, running: _Running) -> None:
         """Journal the last answer: the program goes on after it."""
         if running.unwritten is not None and self.journal is not None:
-            number, answer = running.unwritten
+            number, *answered = running.unwritten
+            answer = _answer(*answered)
             self.journal.step_answer(running.row.key, running.row.fingerprint, number, answer)
         running.unwritten = None
 
@@ -503,10 +506,9 @@ class Turns:
         return done
 
 
-def _answer(outcome: Outcome) -> dict:
+def _answer(status: int | None, text: str, error_type: Any, error: str | None) -> dict:
     """What the journal keeps of an answer: enough to decide the program's next steps (secrets scrubbed)."""
-    return {"status": outcome.status, "text": scrub(outcome.text), "error_type": outcome.error_type,
-            "error": outcome.error}
+    return {"status": status, "text": scrub(text), "error_type": error_type, "error": error}
 
 
 def _outcome(answer: dict, journal: str) -> Outcome:
