@@ -21,6 +21,7 @@ import trustme
 
 import axframe as ax
 from axframe.client import Call
+from urllib3.util import SKIP_HEADER
 
 from ..conftest import fast_retry
 
@@ -295,3 +296,110 @@ def test_an_answer_s_head_reads_as_http_client_reads_it(number):
     assert (ours.status_code, ours.reason, ours.content) == (theirs.status_code, theirs.reason, theirs.content)
     assert {k.lower(): ours.headers[k] for k in ours.headers} == {k.lower(): v for k, v in theirs.headers.items()}
     assert ours.raw._original_response.will_close == theirs.raw._original_response.will_close
+
+
+def _raw_server():
+    """A loopback socket that records each request's raw bytes (one per connection) and answers 200."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    raw: list[bytes] = []
+
+    def serve():
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            with sock:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += sock.recv(65536) or b"\r\n\r\n"
+                head = data.split(b"\r\n\r\n", 1)[0].lower()
+                length = int(head.split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0]) \
+                    if b"content-length: " in head else 0
+                while len(data) < len(head) + 4 + length or \
+                        (b"transfer-encoding: chunked" in head and not data.endswith(b"0\r\n\r\n")):
+                    data += sock.recv(65536)
+                raw.append(data)
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, raw
+
+
+REQUESTS_LIKE = {"User-Agent": "python-requests/2.32", "Accept-Encoding": "gzip, deflate", "Accept": "*/*",
+                 "Connection": "keep-alive", "Authorization": "Bearer wire-token-0123456789abcdef"}
+PLAIN_HEADS = [  # the plain path writes these at once
+    ("GET", "/webapi/v3/collections?view=Full", None, REQUESTS_LIKE),
+    ("POST", "/webapi/v3/collections", b'{"name": "x"}',
+     {**REQUESTS_LIKE, "Content-Type": "application/json", "Content-Length": "13"}),
+    ("POST", "/webapi/v3/collections", b'{"name": "y"}', {**REQUESTS_LIKE, "Content-Type": "application/json"}),
+    ("POST", "/webapi/v3/collections", None, REQUESTS_LIKE),  # urllib3 frames it: Content-Length: 0
+    ("PUT", "/webapi/v3/collections/abc", b"", {**REQUESTS_LIKE, "Content-Type": "application/json"}),
+    ("DELETE", "/webapi/v3/collections/abc?force=true", None, REQUESTS_LIKE),
+    ("GET", "/webapi/v3/users", None, {**REQUESTS_LIKE, "X-Note": "caf\u00e9 \t\x00 ok", "Host": "alias:81"}),
+    ("POST", "/webapi/v3/collections", b"z" * (100 << 10), {**REQUESTS_LIKE, "Content-Type": "text/plain"}),
+]
+OTHER_HEADS = [  # these go urllib3's way
+    ("GET", "/webapi/v3/users", None, {**REQUESTS_LIKE, "X-Folded": "one\r\n\ttwo"}),
+    ("GET", "/webapi/v3/users", None, {"Accept": "*/*"}),  # urllib3 adds its User-Agent
+    ("GET", "/webapi/v3/users", None, {**REQUESTS_LIKE, "User-Agent": SKIP_HEADER}),
+    ("POST", "/webapi/v3/users", b"[]", {**REQUESTS_LIKE, "Transfer-Encoding": "chunked"}),
+]
+
+
+@pytest.mark.parametrize("case", PLAIN_HEADS + OTHER_HEADS)
+def test_a_request_s_head_is_the_bytes_urllib3_writes(case, monkeypatch):
+    import http.client
+
+    from urllib3.connection import HTTPConnection
+
+    from axframe.client.wire import POOLS
+
+    method, url, body, headers = case
+    listener, raw = _raw_server()
+    port = listener.getsockname()[1]
+    puts: list[str] = []
+    real_putheader = http.client.HTTPConnection.putheader
+
+    def counting(self, header, *values):
+        puts.append(header)
+        return real_putheader(self, header, *values)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "putheader", counting)
+    try:
+        for cls in (POOLS["http"].ConnectionCls, HTTPConnection):  # ours, then stock urllib3's
+            puts.clear()
+            conn = cls("127.0.0.1", port, timeout=10)
+            conn.request(method, url, body=body, headers=dict(headers))
+            answer = conn.getresponse()
+            assert answer.status == 200 and answer.data == b"ok"
+            conn.close()
+            if cls is not HTTPConnection:
+                ours_puts = list(puts)
+    finally:
+        listener.close()
+    ours, stock = raw
+    assert ours == stock
+    if case in PLAIN_HEADS:  # written at once: only Host (unless given) through putheader
+        assert ours_puts == ([] if "Host" in headers else ["Host"]) and len(puts) > len(ours_puts)
+    else:
+        assert ours_puts == puts
+
+
+@pytest.mark.parametrize("name, value, error", [("X-Snow", "\u2603", UnicodeEncodeError),
+                                                ("X:Bad", "v", ValueError), ("X-Split", "a\nb", ValueError)])
+def test_a_head_urllib3_refuses_is_refused_the_same_way(name, value, error):
+    from urllib3.connection import HTTPConnection
+
+    from axframe.client.wire import POOLS
+
+    listener, raw = _raw_server()
+    try:
+        for cls in (POOLS["http"].ConnectionCls, HTTPConnection):
+            conn = cls("127.0.0.1", listener.getsockname()[1], timeout=10)
+            with pytest.raises(error):
+                conn.request("GET", "/webapi/v3/users", headers={**REQUESTS_LIKE, name: value})
+            conn.close()
+    finally:
+        listener.close()
+    assert raw == []
