@@ -151,6 +151,7 @@ class Pace:
         factor = 0.5 if self.ramping else 0.75
         self.ramping = False
         self._probe = None
+        self._landing = False
         self._down = False
         self._rest = 1
         self._skip = True

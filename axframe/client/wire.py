@@ -24,6 +24,7 @@ import ssl
 from typing import Any
 
 import urllib3.connection
+import urllib3.util.request
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import SKIP_HEADER as _SKIP
@@ -65,9 +66,11 @@ def _quiet(sock: socket.socket) -> socket.socket:
 ONE_SEND = 64 * 1024
 
 
-# what urllib3 2's HTTPConnection.request keeps for its answer (absent from urllib3 1: no plain path there)
+# what urllib3 2's HTTPConnection.request keeps for its answer, and the methods it frames no empty body
+# for (no Content-Length: 0); absent from urllib3 1, which then has no plain path
 _RESPONSE_OPTIONS: Any = getattr(urllib3.connection, "_ResponseOptions", None)
-_NO_BODY_EXPECTED = frozenset({"DELETE", "OPTIONS", "CONNECT", "GET", "HEAD", "TRACE"})  # no Content-Length: 0
+_NO_BODY_EXPECTED: Any = getattr(urllib3.util.request, "_METHODS_NOT_EXPECTING_BODY", None)
+_OPTIONS = frozenset({"chunked", "preload_content", "decode_content", "enforce_content_length"})  # request()'s
 
 
 class _OneSend:
@@ -96,7 +99,7 @@ class _OneSend:
 
     def _plain_request(self, method: str, url: str, body: Any, headers: Any, options: dict[str, Any]) -> bool:
         """Send the request as urllib3's ``request`` would, when its head is plain; False when it is not."""
-        if _RESPONSE_OPTIONS is None or headers is None or options.get("chunked") or \
+        if _RESPONSE_OPTIONS is None or _NO_BODY_EXPECTED is None or headers is None or options.get("chunked") or \
                 not (body is None or type(body) is bytes) or set(options) - _OPTIONS:
             return False
         lines, names = _plain_lines(headers)
@@ -137,7 +140,6 @@ class _OneSend:
 
 
 _PLAIN_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_OPTIONS = frozenset({"chunked", "preload_content", "decode_content", "enforce_content_length"})
 
 
 def _plain_lines(headers: Any) -> tuple[list[str] | None, frozenset[str]]:

@@ -3,6 +3,7 @@ then the gate's bound and the engine's threads on the emulator."""
 
 from __future__ import annotations
 
+import math
 import threading
 
 import pandas as pd
@@ -249,20 +250,24 @@ def test_on_a_fast_server_the_limit_probes_down_to_the_fewest_calls_that_earn_th
     assert 2 in [int(limit) for limit in history]  # it found the best, and came back from the worse one below
 
 
-def test_a_jump_s_landing_that_earns_less_than_the_jump_goes_back_to_it():
-    """K=32 with a queue: past the edge every call more still keeps the Server's slots a little busier
-    (its throughput grows slowly up to 64), so the landing below the jump earns less than the jump did (by
-    more than gain), and the limit goes back to it; probes down from there are undone."""
-    import math
-
+def _past_a_jump(past):
+    """The pace on a Server whose throughput is linear (50 calls/s each) up to 16 calls, then *past(n)*:
+    two doublings that double it, so a jump to 64; the pace and its limits."""
     clock = FakeClock()
     pace = Pace(clock=clock)
 
     def rate(n):
-        return 50.0 * n if n <= 16 else 800.0 + 650.0 * (1 - math.exp(-(n - 16) / 30))
+        return 50.0 * n if n <= 16 else past(n)
 
     windows(pace, clock, Model(rate, lambda n: n / rate(n)), 30)
-    history = [limit for _, limit in pace.history]
+    return pace, [limit for _, limit in pace.history]
+
+
+def test_a_jump_s_landing_that_earns_less_than_the_jump_goes_back_to_it():
+    """K=32 with a queue: past the edge every call more still keeps the Server's slots a little busier
+    (its throughput grows slowly up to 64), so the landing below the jump earns less than the jump did (by
+    more than gain), and the limit goes back to it; probes down from there are undone."""
+    pace, history = _past_a_jump(lambda n: 800.0 + 650.0 * (1 - math.exp(-(n - 16) / 30)))
     assert history[:4] == [4, 8, 16, 64] and 32 <= history[4] <= 34 and history[5] == 64
     assert pace.allowed >= 57 and pace.refusals == 0
 
@@ -270,18 +275,12 @@ def test_a_jump_s_landing_that_earns_less_than_the_jump_goes_back_to_it():
 def test_a_jump_s_landing_that_earns_a_little_less_than_the_jump_is_kept():
     """Past the edge more calls earn only a little (3% from 30 to 64 here): the landing keeps the fewer
     calls, which load the Server and this machine less; an ordinary probe down would have been undone."""
-    import math
+    def past(n):
+        return 800.0 + 400.0 * (1 - math.exp(-(n - 16) / 6))
 
-    clock = FakeClock()
-    pace = Pace(clock=clock)
-
-    def rate(n):
-        return 50.0 * n if n <= 16 else 800.0 + 400.0 * (1 - math.exp(-(n - 16) / 6))
-
-    windows(pace, clock, Model(rate, lambda n: n / rate(n)), 30)
-    history = [limit for _, limit in pace.history]
+    pace, history = _past_a_jump(past)
     assert history[:4] == [4, 8, 16, 64] and 29 <= history[4] <= 31
-    assert 1 - pace.gain < rate(int(history[4])) / rate(64) < 1 - pace.gain / 5
+    assert 1 - pace.gain < past(int(history[4])) / past(64) < 1 - pace.gain / 5
     assert 64 not in history[5:] and pace.allowed <= 31 and pace.refusals == 0
 
 
