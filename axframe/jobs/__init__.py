@@ -1,6 +1,7 @@
 """Running workflows from a dataframe, collecting their outputs, and moving packages.
 
 - :mod:`.run`: :func:`run_jobs`, each row a program on the one engine;
+- :mod:`.program`: one row's program (upload, queue, look until it ends, fetch its outputs);
 - :mod:`.plan`: from a row to the job it asks for;
 - :mod:`.uploads`: File Browse answers that are local files;
 - :mod:`.outputs`: :func:`job_outputs` and typed CSV outputs;

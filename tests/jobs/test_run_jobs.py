@@ -14,7 +14,7 @@ import pytest
 
 import axframe as ax
 from axframe import jobs
-from axframe.jobs import run as job_run
+from axframe.jobs import program as job_program
 from axframe.jobs import job_outputs, run_jobs
 
 from ..conftest import fast_retry
@@ -258,13 +258,13 @@ def test_a_job_that_ends_while_being_cancelled_is_looked_at_again(server, conn, 
     """The emulator's clock jumps between the last look and the cancel: the job has ended by then."""
     behaviour(server, ids["workflow:sales"], runSeconds=30)
     frame = pd.DataFrame({"RecordID": [1], "workflowId": [ids["workflow:sales"]]})
-    original = job_run._cancel
+    original = job_program._cancel
 
     def late_cancel(connection, job_id):
         server.advance(60)
         return original(connection, job_id)
 
-    monkeypatch.setattr(job_run, "_cancel", late_cancel)
+    monkeypatch.setattr(job_program, "_cancel", late_cancel)
     success, failure = run_jobs(conn, frame, job_timeout=0.2, poll_interval=FAST)
     assert failure.empty and success.loc[0, "Status"] == "Completed"
     assert success.loc[0, "StatusRequests"] >= 2  # the look after the refused cancel counts too
@@ -287,7 +287,7 @@ def test_ctrl_c_cancels_the_jobs_in_flight(server, conn, ids, monkeypatch):
                 time.sleep(0.3)  # the second row is still queuing when Ctrl-C comes
         return original(call)
 
-    monkeypatch.setattr(job_run, "_look", interrupted)
+    monkeypatch.setattr(job_program, "_look", interrupted)
     monkeypatch.setattr(conn, "send", slow_send)
     with pytest.raises(KeyboardInterrupt):
         run_jobs(conn, frame, poll_interval=FAST)
