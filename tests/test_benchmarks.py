@@ -7,6 +7,7 @@ import sys
 
 from benchmarks import peers
 from benchmarks.common import Figure, Report, Spread, round_order
+from benchmarks.pace import held_out
 
 from .conftest import ROOT
 
@@ -19,7 +20,7 @@ ROWS = ("a requests pool of 16, trust_env=False", "httpx async", "alteryx-server
         "time / latency limit", "the old '15x'", "the old '1.3x plain requests'", "time per row",
         "peak memory per row (tracemalloc)", "peak memory per row (RSS growth)",
         "peak memory / baseline (tracemalloc", "peak memory / baseline (RSS", "0 ms: auto / best fixed",
-        "K=4: auto / best fixed", "K=32: auto / best fixed", "429s per 1,000 rows", "creates/s with a journal / without")
+        "K=4: auto / best fixed", "K=32: auto / best fixed", "auto / the count best in the same rounds", "429s per 1,000 rows", "creates/s with a journal / without")
 
 
 def test_benchmarks_run_at_a_tiny_size(tmp_path):
@@ -56,3 +57,14 @@ def test_a_spread_is_its_median_lowest_and_highest():
     spread = Spread.of([1.0, 3.0, 2.0])
     assert (spread.median, spread.low, spread.high) == (2.0, 1.0, 3.0)
     assert Spread.of([2.0]).text() == ""
+
+
+def test_auto_is_compared_in_each_round_with_the_count_best_in_the_other_rounds():
+    auto = [100.0, 100.0, 100.0]
+    # "2" is lucky once (round 1); "4" is steadily a little faster than "2" otherwise
+    fixed = {"2": [90.0, 200.0, 90.0], "4": [110.0, 110.0, 110.0]}
+    spread = held_out(auto, fixed)
+    # round 0: the others' medians are 2 -> 145, 4 -> 110: against 2 (90); round 1: 2 -> 90, 4 -> 110: against
+    # 4 (110); round 2: as round 0
+    assert spread == Spread(100 / 90, 100 / 110, 100 / 90)
+    assert held_out([50.0], {"2": [100.0], "4": [40.0]}) == Spread(0.5, 0.5, 0.5)  # one round: that round
