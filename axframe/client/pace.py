@@ -29,6 +29,7 @@ judged.
    that queues calls may keep its slots busier with more of them), kept if
    it earns about as much (fewer threads contend less).  A doubling that
    seems to earn less is looked at for a second window, and judged on both;
+   at *max_limit* the ramp ends where it did not cost, and probes go down;
    if it still earns less, it ends the ramp: half way back when it did not
    cost throughput (the Server's edge lies between the two, or one window's
    noise hid the gain), at once one step below the previous limit when it
@@ -197,6 +198,10 @@ class Pace:
             return min(limit, previous[0] * throughput / previous[1] * self.margin)
         self._jumped = False
         self._linear = self._linear + 1 if linear else 0
+        if limit >= self.max_limit and (previous is None or throughput >= previous[1] * (1 - self.gain)):
+            # as many as allowed, and it did not cost: no doubling in vain; the steady probes go down from here
+            self.ramping, self._down, self._rest = False, True, 1
+            return limit
         if self._linear >= 2 and self._held is None:
             self._jumped = True
             return limit * 4  # two doublings in a row doubled throughput, calls do not queue: far from the edge

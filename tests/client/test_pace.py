@@ -94,6 +94,18 @@ def test_a_window_that_earns_little_does_not_end_the_ramp_while_calls_do_not_que
     assert [limit for _, limit in queueing.history][:3] == [4, 8, 6] and not queueing.ramping
 
 
+def test_the_ramp_ends_at_the_most_calls_allowed():
+    """A Server with room for more than max_limit: the ramp stops there instead of doubling in vain, and the
+    probes that follow go down (one step fewer costs throughput here, so each is undone)."""
+    clock = FakeClock()
+    pace = Pace(clock=clock, max_limit=64)
+    windows(pace, clock, saturating(500), 6)
+    assert not pace.ramping and max(limit for _, limit in pace.history) == 64
+    windows(pace, clock, saturating(500), 20)
+    history = [limit for _, limit in pace.history]
+    assert 57 in history and pace.allowed >= 57 and history[-1] in (57, 64) and pace.refusals == 0
+
+
 def test_refusals_cut_once_per_burst_and_the_refused_limit_becomes_a_ceiling():
     clock = FakeClock()
     pace = Pace(start=16, clock=clock)
