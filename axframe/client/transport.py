@@ -25,6 +25,7 @@ import datetime
 import io
 import os
 import re
+import ssl
 import sys
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlencode, urlsplit
@@ -39,7 +40,7 @@ from urllib3 import exceptions as urllib3_errors
 from urllib3.util import Timeout
 
 from . import retry as retrying
-from .wire import POOLS
+from .wire import POOLS, exception_chain, while_connecting
 
 __all__ = ["make_session", "mount_wsgi", "Sender", "WSGIAdapter", "WatchedAdapter", "classify", "redirect_refusal",
            "answer_text", "user_agent"]
@@ -428,15 +429,13 @@ def classify(exc: requests.RequestException) -> tuple[str, str]:
     if isinstance(exc, requests.ReadTimeout):
         return retrying.READ_TIMEOUT, "no answer within the read timeout"
     if isinstance(exc, requests.exceptions.SSLError):
-        return retrying.NOT_SENT, "the TLS handshake failed (certificate?)"
+        # urllib3 raises the same SSLError for a failed handshake and for a TLS stream that broke after the
+        # request went out (a bad record while the answer was read): only the first is safe to send again
+        if while_connecting(exc) or any(isinstance(e, ssl.SSLCertVerificationError) for e in exception_chain(exc)):
+            return retrying.NOT_SENT, "the TLS handshake failed (certificate?)"
+        return retrying.SENT, "the TLS connection broke after the request was sent"
     if isinstance(exc, requests.ConnectionError):
-        chain: list[BaseException] = []
-        inner: BaseException | None = exc
-        while inner is not None and len(chain) < 8:
-            chain.append(inner)
-            inner = inner.args[0] if inner.args and isinstance(inner.args[0], BaseException) else \
-                (getattr(inner, "reason", None) or inner.__cause__ or inner.__context__)
-        names = {type(e).__name__ for e in chain}
+        names = {type(e).__name__ for e in exception_chain(exc)}
         if names & {"NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "ConnectionRefusedError"}:
             return retrying.NOT_SENT, "could not connect"
         return retrying.SENT, "the connection was broken"

@@ -32,7 +32,27 @@ from urllib3.util import Timeout
 
 from . import limits
 
-__all__ = ["POOLS", "ONE_SEND"]
+__all__ = ["POOLS", "ONE_SEND", "CONNECTING", "while_connecting", "exception_chain"]
+
+#: the attribute that marks an exception raised while a connection was being made (before anything was sent)
+CONNECTING = "_axframe_while_connecting"
+
+
+def while_connecting(exc: BaseException) -> bool:
+    """Whether *exc* (or one it wraps) was raised while connecting: before a request went out."""
+    return any(getattr(inner, CONNECTING, False) for inner in exception_chain(exc))
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """*exc* and the exceptions it wraps (``args[0]``, urllib3's ``reason``, the cause), a few deep."""
+    chain: list[BaseException] = []
+    inner: BaseException | None = exc
+    while inner is not None and len(chain) < 8 and inner not in chain:
+        chain.append(inner)
+        reason = getattr(inner, "reason", None)  # urllib3's wrapped error (ssl.SSLError's is a word)
+        inner = inner.args[0] if inner.args and isinstance(inner.args[0], BaseException) else \
+            (reason if isinstance(reason, BaseException) else None) or inner.__cause__ or inner.__context__
+    return chain
 
 
 class _QuietTimeout:
@@ -240,7 +260,14 @@ class _HTTPSConnection(_OneSend, HTTPSConnection):
     response_class = _Head
 
     def connect(self) -> None:
-        super().connect()
+        try:
+            super().connect()  # TCP, a proxy's tunnel, the TLS handshake: nothing of the request is sent yet
+        except BaseException as exc:
+            try:
+                setattr(exc, CONNECTING, True)  # a TLS error from here is a handshake's, not a broken answer's
+            except AttributeError:  # pragma: no cover - an exception without a __dict__
+                pass
+            raise
         if type(self.sock) is ssl.SSLSocket:  # made by the TLS context; not a proxy's TLS-in-TLS transport
             self.sock.__class__ = _QuietSSLSocket
 

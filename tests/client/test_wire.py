@@ -9,6 +9,7 @@ short by the connect timeout, and TLS checked against the CA bundle given.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
 import threading
@@ -35,6 +36,7 @@ class _Recorder(BaseHTTPRequestHandler):
     seen: list[tuple[str, str, dict[str, str], bytes]] = []
     ports: set[int] = set()  # the recorders' own
     delay_reading = 0.0
+    corrupt_answers = False  # answer the calls (not the token) with a TLS record no key can read
 
     def log_message(self, *args):  # quiet
         pass
@@ -53,20 +55,33 @@ class _Recorder(BaseHTTPRequestHandler):
         _Recorder.seen.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         return body
 
+    def _corrupt(self) -> bool:
+        if not (self.corrupt_answers and self.path != "/webapi/oauth2/token"):
+            return False
+        # a TLS application-data record written past the TLS layer: the client cannot decrypt it
+        os.write(self.connection.fileno(), b"\x17\x03\x03\x00\x40" + bytes(range(64)))
+        self.close_connection = True
+        return True
+
     def do_POST(self):
         body = self._record()
+        if self._corrupt():
+            return
         self._answer(TOKEN if self.path == "/webapi/oauth2/token" else json.dumps(len(body)).encode())
 
     do_PUT = do_DELETE = do_POST
 
     def do_GET(self):
         self._record()
+        if self._corrupt():
+            return
         self._answer(b"[]")
 
 
 def _serve(tls: ssl.SSLContext | None = None):
     _Recorder.seen = []
     _Recorder.delay_reading = 0.0
+    _Recorder.corrupt_answers = False
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     httpd.daemon_threads = True
     _Recorder.ports.add(httpd.server_address[1])
@@ -165,6 +180,32 @@ def test_over_tls_the_ca_bundle_is_checked_and_the_timeout_is_set_once(tls_recor
     assert len(_Recorder.seen) == 22  # a token and 21 calls, all over TLS
     with pytest.raises(ax.ServerUnreachable, match="SSLError"):  # the system's CAs do not know this one
         ax.authenticate(url, "wire-key-0004", "wire-secret-0004", retry=fast_retry())
+
+
+def test_a_tls_stream_that_breaks_after_a_create_went_out_is_not_sent_again(tls_recorder):
+    # urllib3 raises one SSLError for a failed handshake and for a bad record in the answer: the second
+    # comes after the Server had the request, and a create sent again could be made twice
+    url, bundle = tls_recorder
+    with ax.authenticate(url, "wire-key-0010", "wire-secret-0010", ca_bundle=bundle, retry=fast_retry()) as conn:
+        _Recorder.corrupt_answers = True
+        outcome = conn.send(Call("POST", "/v3/collections", body=b'{"name": "once"}',
+                                 content_type="application/json"))
+    creates = [seen for seen in _Recorder.seen if seen[0] == "POST" and seen[1].endswith("/v3/collections")]
+    assert len(creates) == 1
+    assert outcome.error_type == ax.ErrorType.OUTCOME_UNKNOWN, outcome.error
+    assert "TLS connection broke after the request was sent" in outcome.error
+
+
+def test_a_tls_stream_that_breaks_under_a_read_is_sent_again(tls_recorder):
+    url, bundle = tls_recorder
+    with ax.authenticate(url, "wire-key-0011", "wire-secret-0011", ca_bundle=bundle,
+                         retry=ax.RetryPolicy(max_attempts=3, base_delay=0.005, max_delay=0.02)) as conn:
+        _Recorder.corrupt_answers = True
+        outcome = conn.send(Call("GET", "/v3/collections"))
+    reads = [seen for seen in _Recorder.seen if seen[0] == "GET"]
+    assert len(reads) == 3  # a read may go again: every attempt reached the Server
+    assert outcome.error_type == ax.ErrorType.CONNECTION, outcome.error
+    assert "TLS connection broke" in outcome.error and "3 attempts" in outcome.error
 
 
 def test_a_large_upload_to_a_slow_reader_is_not_cut_short_by_the_connect_timeout(recorder):
