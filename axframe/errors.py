@@ -268,10 +268,12 @@ def proxy_note(exc: BaseException, proxies: Mapping[str, str], url: str) -> str:
         return ""
     scheme = urlsplit(url).scheme.lower()
     proxy = proxies.get(scheme) or proxies.get("all") or ""
+    where = "a proxy"  # one the session does not name (not a URL, or a proxy manager of its own)
     try:
         parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
-        where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        if parts.hostname:
+            where = f"the proxy {parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
     except ValueError:
-        where = "the environment's proxy"
-    return (f" through the proxy {where} (from the environment: HTTPS_PROXY/HTTP_PROXY); check it, or add "
+        pass
+    return (f" through {where} (from the environment: HTTPS_PROXY/HTTP_PROXY); check it, or add "
             f"this Server's host to NO_PROXY to go direct")

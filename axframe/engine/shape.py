@@ -399,7 +399,15 @@ class Result:
 
 def expand_json(frame: pd.DataFrame, column: str = "Response", keep: Iterable[str] | str = ()) -> pd.DataFrame:
     """The JSON answers in *column* as rows of their own (see :meth:`Result.expand`)."""
-    answers = [_answer_objects(text) for text in (frame[column].tolist() if column in frame else [])]
+    answers = []
+    for pos, text in enumerate(frame[column].tolist() if column in frame else []):
+        try:
+            answers.append(_answer_objects(text))
+        except json.JSONDecodeError as exc:
+            which = f"RecordID {frame[RECORD_ID].iloc[pos:pos + 1].tolist()[0]!r}" if RECORD_ID in frame \
+                else f"row {pos}"
+            raise ValueError(f"the {column} of {which} is not JSON ({exc.msg}: line {exc.lineno} column "
+                             f"{exc.colno}); expand() reads the JSON answers of a frame") from None
     counts = [len(objects) for objects in answers]
     records = [item for objects in answers for item in objects]
     del answers

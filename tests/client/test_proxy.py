@@ -49,3 +49,18 @@ def test_no_proxy_sends_the_server_direct(server, dead_proxy, monkeypatch):
     conn = ax.authenticate(server.url, *server.curator)
     ok, failed = ax.get(conn, "workflows.list", ax.add_record_id(pd.DataFrame({"x": [1]})))
     assert failed.empty and len(ok) == 1
+
+
+def test_a_proxy_the_session_does_not_name_is_called_a_proxy_never_none():
+    import requests
+
+    from axframe.errors import proxy_note
+
+    failed = requests.exceptions.ProxyError("the proxy refused")
+    for proxies in ({}, {"https": "http://proxyuser:proxy-pa55word@127.0.0.1:99999"}, {"https": "http://"}):
+        note = proxy_note(failed, proxies, "https://127.0.0.1:8443/webapi/")
+        assert note.startswith(" through a proxy (from the environment"), note
+        assert "None" not in note and "pa55word" not in note and "proxyuser" not in note
+    named = proxy_note(failed, {"all": "proxy.internal:3128"}, "https://127.0.0.1:8443/webapi/")
+    assert named.startswith(" through the proxy http://proxy.internal:3128 ("), named
+    assert proxy_note(requests.ConnectionError("refused"), {"https": "http://p:1"}, "https://h/") == ""

@@ -39,6 +39,8 @@ def test_uniform_and_odd_columns():
 
 def test_an_answer_that_does_not_parse_raises_rather_than_giving_an_empty_frame():
     frame = pd.DataFrame({"RecordID": [1, 2], "Response": ['[{"id": "a"}]', '[{"id": "b"}, {"id": ']})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"the Response of RecordID 2 is not JSON \(Expecting value: line 1 "
+                                         r"column 22\)") as caught:
         expand_json(frame)
+    assert caught.value.__cause__ is None and "{" not in str(caught.value)  # the answer itself is not repeated
     assert expand_json(frame.iloc[:1])["id"].tolist() == ["a"]
