@@ -123,3 +123,28 @@ def test_fingerprints_and_intent_lines_are_the_bytes_earlier_journals_hold(tmp_p
                                    ensure_ascii=False) + "\n").encode("utf-8") for step, key in enumerate(keys)]
     state = Journal(tmp_path / "lines.journal").load()
     assert state.in_flight == set(keys)
+
+
+def test_result_lines_are_the_bytes_json_writes_for_every_kind_of_field(tmp_path):
+    import numpy as np
+
+    records = [
+        {"ok": True, "StatusCode": 200, "ErrorType": None, "Error": None, "Response": '"6b10ffe90037adfe8fc3b793"',
+         "Note": "", "Values": None, "Warnings": None},
+        {"ok": False, "StatusCode": None, "ErrorType": "OutcomeUnknown", "Error": 'quote " back \\ slash\nline',
+         "Response": "", "Note": "\u00e9\u2603 x", "Values": {"File": "/tmp/a b.yxzp", "Bytes": 12,
+                                                                  "nested": [1, 2.5, None, {"k": True}]},
+         "Warnings": ["a warning", "\u00fc"]},
+        {"ok": True, "StatusCode": np.int64(201), "ErrorType": None, "Error": None, "Response": "[]", "Note": "",
+         "Values": {"when": float("nan"), "n": -3}, "Warnings": None},
+        {},
+    ]
+    journal = Journal(tmp_path / "results.journal")
+    journal.open()
+    for n, record in enumerate(records):
+        journal.finished(str(n), "f" * 32, record)
+    journal.close()
+    written = (tmp_path / "results.journal").read_bytes().splitlines(keepends=True)
+    assert written == [(json.dumps({"RecordID": str(n), **record, "fp": "f" * 32}, ensure_ascii=False,
+                                   default=str) + "\n").encode("utf-8")
+                       for n, record in enumerate(records)]
