@@ -30,6 +30,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Mapping, Sequence
 from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 __all__ = ["AxframeError", "ConfigurationError", "UsageError", "JournalError", "AuthenticationError",
            "ServerUnreachable", "FrameError", "InputFileError", "OutputFileError", "UnknownActionError",
@@ -267,8 +268,9 @@ def proxy_note(exc: BaseException, proxies: Mapping[str, str], url: str) -> str:
     if not any(cls.__name__ == "ProxyError" for cls in type(exc).__mro__):
         return ""
     scheme = urlsplit(url).scheme.lower()
-    proxy = proxies.get(scheme) or proxies.get("all") or ""
-    where = "a proxy"  # one the session does not name (not a URL, or a proxy manager of its own)
+    environment = getproxies()  # a session that reads the environment on each call (trust_env) names none
+    proxy = proxies.get(scheme) or proxies.get("all") or environment.get(scheme) or environment.get("all") or ""
+    where = "a proxy"  # one neither names (not a URL, or a proxy manager of its own)
     try:
         parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
         if parts.hostname:

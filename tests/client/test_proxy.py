@@ -51,8 +51,11 @@ def test_no_proxy_sends_the_server_direct(server, dead_proxy, monkeypatch):
     assert failed.empty and len(ok) == 1
 
 
-def test_a_proxy_the_session_does_not_name_is_called_a_proxy_never_none():
+def test_a_proxy_the_session_does_not_name_is_called_a_proxy_never_none(monkeypatch):
     import requests
+
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)  # a proxy only the environment names is named from it
 
     from axframe.errors import proxy_note
 

@@ -145,7 +145,7 @@ def test_a_session_that_reads_the_environment_goes_through_session_request(serve
     socket_conn.session.trust_env = True  # the user asks requests to read it on every call
     before = server.stats()["requests"]
     outcome = socket_conn.send(Call("GET", "/v3/collections"))
-    assert not outcome.ok and "through the proxy" in outcome.error
+    assert not outcome.ok and f"through the proxy http://127.0.0.1:{port} (" in outcome.error, outcome.error
     assert server.stats()["requests"] == before
 
 
