@@ -208,7 +208,7 @@ class Journal:
         """A step that may change the Server is about to go out: in the file when this returns."""
         # the line _encode would make of {"RecordID": key, "step": step, "fp": fp, "sent": True}, made cheaply
         self._write_line(f'{{"RecordID": {_string(key)}, "step": {int(step)}, "fp": {_string(fp)}, '
-                         f'"sent": true}}\n'.encode("utf-8"))
+                         f'"sent": true}}\n'.encode("utf-8", _LONE))
 
     def step_answer(self, key: str, fp: str, step: int, answer: dict) -> None:
         """The answer of a step the row goes on after."""
@@ -225,7 +225,7 @@ class Journal:
         # the line _encode would make of {"RecordID": key, **record, "fp": fp}, made a field at a time (a
         # row's result is mostly None, numbers and one text: json's encoder costs more to set up than that)
         fields = ", ".join([f"{_string(name)}: {_value(value)}" for name, value in record.items()])
-        self._write_line(f'{{"RecordID": {_string(key)}, {fields}, "fp": {_string(fp)}}}\n'.encode("utf-8")
+        self._write_line(f'{{"RecordID": {_string(key)}, {fields}, "fp": {_string(fp)}}}\n'.encode("utf-8", _LONE)
                          if fields else _encode({"RecordID": key, "fp": fp}))
 
     def write(self, entry: dict) -> None:
@@ -297,6 +297,9 @@ _LINE = json.JSONEncoder(ensure_ascii=False, default=str)
 _SORTED = json.JSONEncoder(sort_keys=True, default=str)
 _dumps = json.JSONEncoder(default=str).encode
 _string = json.encoder.encode_basestring  # a str as a JSON string, as _LINE writes it
+# a lone surrogate (a str no UTF-8 holds) can only be inside a JSON string here: written as its \uXXXX
+# escape, it reads back as the same str
+_LONE = "backslashreplace"
 
 
 def _value(value: Any) -> str:
@@ -316,7 +319,7 @@ def _value(value: Any) -> str:
 
 
 def _encode(entry: dict) -> bytes:
-    return (_LINE.encode(entry) + "\n").encode("utf-8")
+    return (_LINE.encode(entry) + "\n").encode("utf-8", _LONE)
 
 
 def _parse(line: str) -> dict | None:

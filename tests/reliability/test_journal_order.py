@@ -148,3 +148,17 @@ def test_result_lines_are_the_bytes_json_writes_for_every_kind_of_field(tmp_path
     assert written == [(json.dumps({"RecordID": str(n), **record, "fp": "f" * 32}, ensure_ascii=False,
                                    default=str) + "\n").encode("utf-8")
                        for n, record in enumerate(records)]
+
+
+def test_a_text_no_utf8_holds_is_journaled_as_its_escape_and_read_back_the_same(tmp_path):
+    lone = "x\ud800y \\\udfff"  # lone surrogates (a str from Python code, never from a file), one after a backslash
+    journal = Journal(tmp_path / "lone.journal")
+    journal.open()
+    journal.step_sent(lone, "f" * 32, 0)
+    journal.finished("1", "f" * 32, {"ok": False, "StatusCode": None, "Error": lone, "Values": {"v": lone}})
+    journal.write({"RecordID": "2", "ok": True, "Note": lone})
+    journal.close()
+    state = Journal(tmp_path / "lone.journal").load()
+    assert state.in_flight == {lone}
+    assert state.finished["1"]["Error"] == lone and state.finished["1"]["Values"] == {"v": lone}
+    assert state.finished["2"]["Note"] == lone
