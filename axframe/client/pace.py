@@ -24,7 +24,10 @@ judged.
    that each nearly doubled throughput with calls not queueing, it jumps
    fourfold (far from the edge, a window saved); a jump that earns less than
    fourfold ends the ramp a quarter above the limit its throughput points to
-   (by Little's law, where throughput stopped growing), judged as a probe
+   (by Little's law, where throughput stopped growing) and no lower than
+   twice the limit before the jump (the doublings up to it had room; a
+   client whose own CPU flattens the jump's gain would otherwise land short
+   of a Server's edge it has not yet reached), judged as a probe
    down from the jump: back to the jump if it earns ``gain`` less (a Server
    that queues calls may keep its slots busier with more of them), kept if
    it earns about as much (fewer threads contend less).  A doubling that
@@ -32,9 +35,11 @@ judged.
    at *max_limit* the ramp ends where it did not cost, and probes go down;
    if it still earns less, it ends the ramp: half way back when it did not
    cost throughput (the Server's edge lies between the two, or one window's
-   noise hid the gain), at once one step below the previous limit when it
-   cost more than ``gain`` (that limit's window was measured; probes go on
-   down while throughput holds).
+   noise hid the gain), back to the previous limit when it cost more than
+   ``gain``, measured there for one steady window, from which probes go
+   down while throughput holds (a ramp's short window is too noisy a
+   yardstick for a steady one: a probe judged against an unlucky one is
+   kept for the luck).
 2. **Steady.**  The limit is probed upwards by one step (10%, at least one
    call) only while calls do not queue (median latency within
    ``latency_tolerance`` of the best seen) and never up to a limit that was
@@ -189,13 +194,15 @@ class Pace:
             and throughput >= previous[1] * limit / previous[0] * self.linear
         if self._jumped and previous is not None and not linear:
             # the edge lies inside the jump: a quarter above where the throughput it earned puts it (calls
-            # in flight where throughput stops growing, by Little's law)
+            # in flight where throughput stops growing, by Little's law), and never below one doubling past
+            # the last limit that doubled it (where this machine's own cost, not the Server, flattened the
+            # jump's gain, Little's estimate falls short of the Server's edge)
             # a probe down from the jump: kept while it earns what the jump did, else back to the jump (a
             # Server that queues calls may earn a little more with every call more it holds)
             self._jumped, self.ramping, self._rest = False, False, 0
             self._probe = (limit, throughput)
             self._landing = True
-            return min(limit, previous[0] * throughput / previous[1] * self.margin)
+            return min(limit, max(previous[0] * throughput / previous[1] * self.margin, previous[0] * 2))
         self._jumped = False
         self._linear = self._linear + 1 if linear else 0
         if limit >= self.max_limit and (previous is None or throughput >= previous[1] * (1 - self.gain)):
@@ -216,9 +223,10 @@ class Pace:
         if throughput >= previous[1] * (1 - self.gain):
             self._rest = 1  # the next window measures the settled limit before anything is probed
             return (limit + previous[0]) / 2  # the edge lies between the two (or one window's noise hid it)
-        # it cost throughput: back, and the edge may lie below; the window before measured that limit, so
-        # the first probe down starts at once
-        return self._probe_down(previous[1], previous[0])
+        # it cost throughput: back, and the edge may lie below; one steady window there is the yardstick of
+        # the first probe down (a ramp's short window is too noisy a one)
+        self._down = True
+        return previous[0]
 
     def _steady(self, throughput: float, latency: float, best: float) -> float:
         limit = self.limit
