@@ -260,11 +260,10 @@ class Pace:
             return self._probe_down(throughput)
         return self._next_probe(throughput, latency, best)
 
-    def _probe_down(self, throughput: float, limit: float | None = None) -> float:
-        """One step fewer calls at once than *limit* (the current one by default; 10%, at least one),
-        kept if throughput holds: the fewest calls that earn the most load the Server and this machine
-        least (more threads only contend)."""
-        limit = self.limit if limit is None else limit
+    def _probe_down(self, throughput: float) -> float:
+        """One step fewer calls at once than now (10%, at least one), kept if throughput holds: the fewest
+        calls that earn the most load the Server and this machine least (more threads only contend)."""
+        limit = self.limit
         step = float(min(max(self.min_limit, int(limit)) - 1, int(limit * 0.9)))
         if step < self.min_limit:
             self._down = False
