@@ -240,11 +240,37 @@ class Report:
 # --------------------------------------------------------------------------
 
 
-class LoadMonitor:
-    """Samples the 1-minute load average every few seconds while the suite runs (a daemon thread)."""
+def cpu_times(path: str = "/proc/stat") -> list[int] | None:
+    """The machine's CPU time by kind since boot (``/proc/stat``'s ``cpu`` line, in clock ticks: user, nice,
+    system, idle, iowait, irq, softirq, steal...); None where there is no such file (not Linux)."""
+    try:
+        with open(path, encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    return [int(value) for value in fields[1:]]
 
-    def __init__(self, every: float = 5.0):
+
+def stolen(before: list[int] | None, after: list[int] | None) -> float | None:
+    """The share of the cores' time between two :func:`cpu_times` that the host gave to others (steal: a
+    virtual machine's cores waiting for the physical ones); None when it is not known."""
+    if before is None or after is None or len(before) < 8 or len(after) < 8:
+        return None
+    spent = [b - a for a, b in zip(before, after)]
+    total = sum(spent[:8])  # user..steal: guest time is counted in user already
+    return spent[7] / total if total > 0 else None
+
+
+class LoadMonitor:
+    """Samples the 1-minute load average, and the cores' time the host took (steal), every few seconds
+    while the suite runs (a daemon thread)."""
+
+    def __init__(self, every: float = 5.0, stat: str = "/proc/stat"):
         self.samples = [os.getloadavg()[0]]
+        self._stat, self._every = stat, every
+        self.cpu = [cpu_times(stat)]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, args=(every,), daemon=True)
         self._thread.start()
@@ -252,13 +278,26 @@ class LoadMonitor:
     def _watch(self, every: float) -> None:
         while not self._stop.wait(every):
             self.samples.append(os.getloadavg()[0])
+            self.cpu.append(cpu_times(self._stat))
+
+    def steal(self) -> str:
+        """The steal of the whole run and of its worst interval, as a note ("" when it is not known)."""
+        overall = stolen(self.cpu[0], self.cpu[-1])
+        if overall is None:
+            return ""
+        worst = max((share for share in (stolen(a, b) for a, b in zip(self.cpu, self.cpu[1:])) if share is not None),
+                    default=overall)
+        return (f"; the host took {overall:.1%} of the cores' time (steal: this virtual machine's cores waiting for "
+                f"the physical ones), {worst:.0%} in the worst {self._every:g} s")
 
     def stop(self) -> str:
         """Stop; a note for the table's header."""
         self._stop.set()
+        self._thread.join()
         self.samples.append(os.getloadavg()[0])
+        self.cpu.append(cpu_times(self._stat))
         return (f"load average (1 min) {self.samples[0]:.1f} at the start, {min(self.samples):.1f}–"
                 f"{max(self.samples):.1f} during the run (median {median(self.samples):.1f}), "
-                f"{self.samples[-1]:.1f} at the end, on {os.cpu_count()} cores")
+                f"{self.samples[-1]:.1f} at the end, on {os.cpu_count()} cores{self.steal()}")
 
 

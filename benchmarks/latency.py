@@ -52,6 +52,7 @@ def latency_bound(emu: EmulatorProcess, rows: int = 2000, workers: int = 16, lat
     ours = paired(seconds["axframe"], [limit] * rounds)
     plain = paired(seconds["requests"], [limit] * rounds)
     floor = paired(seconds["minimal"], [limit] * rounds)
+    over_floor = paired(seconds["axframe"], seconds["minimal"])
     faster = paired(seconds["requests"], seconds["axframe"])
     speedup = paired([rows / a for a in seconds["axframe"]], [sequential_rows / s for s in seconds["sequential"]])
     setting = f"{rows} creates, {workers} workers, {latency * 1000:.0f} ms each"
@@ -64,6 +65,9 @@ def latency_bound(emu: EmulatorProcess, rows: int = 2000, workers: int = 16, lat
         Figure(GROUP, f"{setting}: minimal http.client loops, {workers} threads with a connection each (the floor "
                "here), time / latency limit", floor.median, "", None,
                f"{median(seconds['minimal']):.2f} s vs limit {limit:.2f} s", "x", floor),
+        Figure(GROUP, f"{setting}: axframe time / the floor's (minimal http.client loops) in the same round",
+               over_floor.median, "", None, "context: what axframe adds to what this machine and the emulator cost "
+               "any client of this width; the limit above is the same for every machine", "x", over_floor),
         Figure(GROUP, f"{setting}: axframe / a requests pool of {workers}, creates per second", faster.median, "",
                None, f"{rows / median(seconds['axframe']):,.0f}/s vs {rows / median(seconds['requests']):,.0f}/s",
                "x", faster),

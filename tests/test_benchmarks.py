@@ -17,7 +17,8 @@ GROUPS = ("1 calls at 0 ms", "2 client CPU per call", "3 latency-bound bulk", "4
 ROWS = ("a requests pool of 16, trust_env=False", "httpx async", "alteryx-server-py sync client on a thread pool of 16",
         "alteryx-server-py async client", "alteryx-server-py sync client, one call at a time",
         "mcp-server-alteryx", "fraction of the emulator's ceiling", "calls/s", "(process CPU per call)",
-        "time / latency limit", "the old '15x'", "the old '1.3x plain requests'", "time per row",
+        "time / latency limit", "time / the floor's (minimal http.client loops) in the same round", "the old '15x'",
+        "the old '1.3x plain requests'", "time per row",
         "peak memory per row (tracemalloc)", "peak memory per row (RSS growth)",
         "peak memory / baseline (tracemalloc", "peak memory / baseline (RSS", "0 ms: auto / best fixed",
         "K=4: auto / best fixed", "K=32: auto / best fixed", "auto / the count best in the same rounds", "429s per 1,000 rows", "creates/s with a journal / without")
@@ -68,3 +69,22 @@ def test_auto_is_compared_in_each_round_with_the_count_best_in_the_other_rounds(
     # 4 (110); round 2: as round 0
     assert spread == Spread(100 / 90, 100 / 110, 100 / 90)
     assert held_out([50.0], {"2": [100.0], "4": [40.0]}) == Spread(0.5, 0.5, 0.5)  # one round: that round
+
+
+def test_steal_is_the_share_of_the_cores_time_the_host_took_between_two_samples(tmp_path):
+    from benchmarks.common import LoadMonitor, cpu_times, stolen
+
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 50 800 0 0 0 50 7 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
+    before = cpu_times(str(stat))
+    assert before == [100, 0, 50, 800, 0, 0, 0, 50, 7, 0]
+    after = [200, 0, 100, 1500, 0, 0, 0, 200, 9, 0]  # 1,000 ticks more, 150 of them stolen (guest time not added)
+    assert stolen(before, after) == 0.15
+    assert stolen(before, None) is None and stolen(before, before) is None
+    assert cpu_times(str(tmp_path / "missing")) is None
+
+    monitor = LoadMonitor(every=60, stat=str(stat))
+    stat.write_text("cpu  200 0 100 1500 0 0 0 200 9 0\n")
+    note = monitor.stop()
+    assert "the host took 15.0% of the cores' time (steal" in note and "15% in the worst 60 s" in note
+    assert "steal" not in LoadMonitor(every=60, stat=str(tmp_path / "missing")).stop()
