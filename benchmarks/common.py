@@ -272,11 +272,11 @@ class LoadMonitor:
         self._stat, self._every = stat, every
         self.cpu = [cpu_times(stat)]
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, args=(every,), daemon=True)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
 
-    def _watch(self, every: float) -> None:
-        while not self._stop.wait(every):
+    def _watch(self) -> None:
+        while not self._stop.wait(self._every):
             self.samples.append(os.getloadavg()[0])
             self.cpu.append(cpu_times(self._stat))
 
